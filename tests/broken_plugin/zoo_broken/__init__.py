@@ -1,0 +1,1 @@
+"""Broken twin of the example plugin."""
