@@ -1,1 +1,46 @@
-"""zoo core."""
+"""faceswap zoo: plugins, YAML curricula and Hub model folders for face-swap models.
+
+The public API is imported lazily so that ``import zoo`` (and so ``zoo --help``/``zoo list``)
+never pays for torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from zoo.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from zoo.discovery import PluginInfo
+    from zoo.registry import ComponentSpec
+
+__all__ = ["__version__", "hookimpl", "build", "list_components", "plugins", "get_spec"]
+
+__version__ = "0.1.0"
+
+
+def build(kind: str, name: str, /, **args: Any) -> Any:
+    """Validate ``args`` against the component's schema and build it."""
+    from zoo.registry import default_registry
+
+    return default_registry().build(kind, name, **args)
+
+
+def get_spec(kind: str, name: str) -> ComponentSpec:
+    from zoo.registry import default_registry
+
+    return default_registry().get(kind, name)
+
+
+def list_components(kind: str | None = None, pattern: str = "*") -> list[ComponentSpec]:
+    """Registered components, optionally of one kind, with names matching an fnmatch pattern."""
+    from zoo.registry import default_registry
+
+    return default_registry().list(kind, pattern)
+
+
+def plugins() -> list[PluginInfo]:
+    """Every discovered plugin, loaded or broken (with its error)."""
+    from zoo.registry import default_registry
+
+    return default_registry().plugins

@@ -1,0 +1,175 @@
+"""The ``zoo`` command: a thin layer over the Python API.
+
+Listing and help must stay fast, so nothing here imports torch at module level; commands import
+what they need inside their bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from zoo import __version__
+from zoo.errors import ZooError
+
+__all__ = ["cli", "main"]
+
+KIND_CHOICES = ("backbone", "detector", "loss", "stage", "dataset")
+
+
+class ZooGroup(click.Group):
+    """Adds plugin commands on first use, so `zoo --help` lists them too."""
+
+    _plugins_added = False
+
+    def _add_plugin_commands(self) -> None:
+        if not self._plugins_added:
+            self._plugins_added = True
+            from zoo.registry import default_registry
+
+            default_registry().add_commands(self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._add_plugin_commands()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zoo")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+def cli(debug: bool) -> None:
+    """faceswap zoo: train, share and run face-swap models.
+
+    \b
+    zoo list                      what is installed (backbones, detectors, losses, stages, datasets)
+    zoo info NAME                 a component's arguments
+    zoo run recipes/quickstart.yaml   train through a YAML curriculum
+    """
+    if debug:
+        os.environ["ZOO_DEBUG"] = "1"
+
+
+def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    return "\n".join(lines)
+
+
+@cli.command("list")
+@click.argument("kind", required=False)
+@click.argument("pattern", required=False, default="*")
+def list_command(kind: str | None, pattern: str) -> None:
+    """List registered components: zoo list [KIND] [PATTERN] (fnmatch wildcards)."""
+    import zoo
+
+    if kind is not None and kind not in KIND_CHOICES:
+        if pattern != "*":
+            raise ZooError(f"unknown component kind {kind!r} (kinds: {', '.join(KIND_CHOICES)})")
+        kind, pattern = None, kind
+    specs = zoo.list_components(kind, pattern)
+    if not specs:
+        click.echo(f"no {kind or 'component'}s match {pattern!r}", err=True)
+        return
+    rows = [(spec.kind, spec.name, spec.distribution, spec.summary) for spec in specs]
+    click.echo(_table(rows, ("KIND", "NAME", "PACKAGE", "SUMMARY")))
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins_command(as_json: bool) -> None:
+    """Show every discovered plugin, its package and version, and why a broken one failed."""
+    import zoo
+
+    infos = zoo.plugins()
+    if as_json:
+        payload = [
+            {
+                "name": info.name,
+                "module": info.module,
+                "distribution": info.distribution,
+                "version": info.version,
+                "builtin": info.builtin,
+                "ok": info.ok,
+                "error": info.error,
+                "components": info.components,
+            }
+            for info in infos
+        ]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    rows = []
+    for info in infos:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(info.components.items())) or "-"
+        status = "ok" if info.ok else f"BROKEN: {info.error}"
+        rows.append((info.name, f"{info.distribution} {info.version}", counts, status))
+    click.echo(_table(rows, ("PLUGIN", "PACKAGE", "COMPONENTS", "STATUS")))
+
+
+@cli.command("info")
+@click.argument("name")
+def info_command(name: str) -> None:
+    """Show a component's summary and arguments: zoo info NAME (or KIND:NAME)."""
+    from zoo.info import describe
+
+    click.echo(describe(name))
+
+
+@cli.command("run", context_settings={"ignore_unknown_options": False})
+@click.argument("recipe", type=click.Path(path_type=str))
+@click.option("-o", "--override", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a recipe value, e.g. -o stages.2.lr=1e-5 (value parsed as YAML).")
+@click.option("--dry-run", is_flag=True, help="Validate, print the resolved recipe and the plan, and exit.")
+@click.option("--resume", is_flag=True, help="Continue from the run directory's last checkpoint.")
+@click.option("--force", is_flag=True, help="With --resume: continue even if the recipe changed.")
+@click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes (launched through torchrun; DDP with gloo on CPU, nccl on GPU).")
+def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: bool, force: bool, nproc: int) -> None:
+    """Train through a YAML recipe's stages, writing a model folder."""
+    from zoo.recipe import load_recipe
+
+    loaded = load_recipe(recipe, list(overrides))
+    if dry_run:
+        from zoo.plan import render_plan
+
+        click.echo(loaded.resolved_yaml().rstrip())
+        click.echo()
+        click.echo(render_plan(loaded))
+        return
+    if nproc > 1:
+        from zoo.launch import launch_torchrun
+
+        sys.exit(launch_torchrun(recipe, list(overrides), nproc=nproc, resume=resume, force=force))
+    from zoo.runner import run_recipe
+
+    run_recipe(loaded, resume=resume, force=force)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors and a non-zero exit unless --debug."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        cli.main(args=args, prog_name="zoo", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except ZooError as error:
+        if os.environ.get("ZOO_DEBUG") or "--debug" in args:
+            raise
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,25 @@
+"""The dry-run table: what each stage will do, at what resolution, on how many samples."""
+
+from __future__ import annotations
+
+from zoo.recipe.model import Recipe
+
+__all__ = ["render_plan"]
+
+
+def render_plan(recipe: Recipe) -> str:
+    header = ("#", "STAGE", "WHAT IT DOES", "RESOLUTION", "QUANTITY", "TRAINABLE")
+    rows = [
+        (
+            str(index),
+            config.name,
+            plan.action,
+            "-" if plan.resolution is None else f"{plan.resolution}px",
+            "-" if plan.quantity is None else str(plan.quantity),
+            plan.trainable or "-",
+        )
+        for index, (config, plan) in enumerate(zip(recipe.stages, recipe.plans))
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    return f"plan for '{recipe.name}' ({len(rows)} stages, run dir {recipe.run_dir}):\n" + "\n".join(lines)

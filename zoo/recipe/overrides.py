@@ -1,0 +1,58 @@
+"""``-o stages.2.lr=1e-5``: dotted paths into nested mappings and lists, values parsed as YAML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from zoo.errors import ZooError
+from zoo.recipe.source import LocatedYaml, YamlPath
+from zoo.schema import format_path
+
+__all__ = ["parse_override", "apply_overrides"]
+
+
+def parse_override(text: str) -> tuple[YamlPath, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ZooError(f"override {text!r} must look like key.path=value (e.g. stages.2.lr=1e-5)")
+    path: YamlPath = tuple(int(part) if part.isdigit() else part for part in key.strip().split("."))
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as error:
+        raise ZooError(f"override {text!r}: value is not valid YAML: {error}") from None
+    return path, value
+
+
+def _descend(container: Any, part: str | int, done: YamlPath, text: str) -> Any:
+    if isinstance(container, list):
+        if not isinstance(part, int):
+            raise ZooError(f"override {text!r}: {format_path(done)} is a list; use an index, not {part!r}")
+        if not 0 <= part < len(container):
+            raise ZooError(f"override {text!r}: {format_path(done)} has {len(container)} items, no index {part}")
+        return container[part]
+    if isinstance(container, dict):
+        if part not in container:
+            known = ", ".join(map(str, container)) or "none"
+            raise ZooError(f"override {text!r}: {format_path(done + (part,))} does not exist (keys here: {known})")
+        return container[part]
+    raise ZooError(f"override {text!r}: {format_path(done)} is a value, it has no key {part!r}")
+
+
+def apply_overrides(located: LocatedYaml, overrides: list[str]) -> None:
+    """Set each value in place. Intermediate keys must exist; the last key may add an argument."""
+    for text in overrides:
+        path, value = parse_override(text)
+        target = located.data
+        for depth, part in enumerate(path[:-1]):
+            target = _descend(target, part, path[:depth], text)
+        last = path[-1]
+        if isinstance(target, list):
+            _descend(target, last, path[:-1], text)
+            target[last] = value
+        elif isinstance(target, dict):
+            target[last] = value
+        else:
+            raise ZooError(f"override {text!r}: {format_path(path[:-1])} is a value, it has no key {last!r}")
+        located.overridden[path] = text

@@ -1,0 +1,96 @@
+"""YAML parsing that remembers where every value came from.
+
+Recipe errors must point at a line a person can open, so parsing keeps a map from each YAML path
+(``("stages", 2, "resolution")``) to the line it was written on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zoo.errors import RecipeError, ZooError
+from zoo.schema import format_path
+
+__all__ = ["YamlPath", "LocatedYaml", "read_recipe_text", "parse_located"]
+
+YamlPath = tuple[str | int, ...]
+
+
+@dataclass
+class LocatedYaml:
+    """Parsed YAML data plus the line of every key and item."""
+
+    data: Any
+    file: str
+    lines: dict[YamlPath, int] = field(default_factory=dict)
+    overridden: dict[YamlPath, str] = field(default_factory=dict)
+
+    def where(self, path: YamlPath) -> str:
+        """``recipe.yaml:14`` for the closest located ancestor of ``path`` (or the override)."""
+        for end in range(len(path), -1, -1):
+            prefix = path[:end]
+            if prefix in self.overridden:
+                return f"-o {self.overridden[prefix]}"
+            if prefix in self.lines:
+                return f"{self.file}:{self.lines[prefix]}"
+        return self.file
+
+    def problem(self, path: YamlPath, message: str) -> str:
+        return f"{self.where(path)} {format_path(path)}: {message}"
+
+
+def read_recipe_text(path: Path) -> str:
+    if not path.exists():
+        raise ZooError(f"recipe not found: {path}")
+    if path.is_dir():
+        raise ZooError(f"recipe path is a directory, not a YAML file: {path}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ZooError(f"cannot read recipe {path}: {error}") from None
+
+
+def _walk(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], problems: list[str], file: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            child = path + (key,)
+            if key in seen:
+                problems.append(f"{file}:{key_node.start_mark.line + 1} {format_path(child)}: duplicate key")
+            seen.add(key)
+            lines[child] = key_node.start_mark.line + 1
+            _walk(value_node, child, lines, problems, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = path + (index,)
+            lines[child] = item.start_mark.line + 1
+            _walk(item, child, lines, problems, file)
+
+
+def parse_located(text: str, file: str) -> LocatedYaml:
+    """Parse one YAML document safely (no Python tags), recording line numbers."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ZooError(f"{file}: the recipe is empty")
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
+        raise ZooError(f"{where}: YAML syntax error: {error.problem or error.context}") from None
+    except yaml.YAMLError as error:
+        raise ZooError(f"{file}: YAML error: {error}") from None
+    finally:
+        loader.dispose()
+    lines: dict[YamlPath, int] = {(): node.start_mark.line + 1}
+    problems: list[str] = []
+    _walk(node, (), lines, problems, file)
+    if problems:
+        raise RecipeError(problems)
+    return LocatedYaml(data=data, file=file, lines=lines)

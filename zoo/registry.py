@@ -1,0 +1,202 @@
+"""The component registry: lazy specs registered by plugins, built on demand.
+
+A spec is a name, a ``"module:attr"`` target and a summary. Listing touches only specs; the
+target module (and torch with it) is imported only when a component is built or inspected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol
+
+import pluggy
+
+from zoo.errors import ArgumentError, ComponentNotFound, PluginConflict, ZooError
+from zoo.discovery import PluginInfo, discover, new_manager
+
+__all__ = [
+    "KINDS",
+    "ComponentSpec",
+    "RegisterFn",
+    "Registry",
+    "default_registry",
+]
+
+KINDS: tuple[str, ...] = ("backbone", "detector", "loss", "stage", "dataset")
+_HOOKS = {kind: "register_" + ("losses" if kind == "loss" else f"{kind}s") for kind in KINDS}
+_NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
+_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+class RegisterFn(Protocol):
+    def __call__(self, name: str, target: str, summary: str) -> None: ...
+
+
+@dataclass
+class ComponentSpec:
+    """One registered component, not yet imported."""
+
+    kind: str
+    name: str
+    target: str
+    summary: str
+    plugin: str
+    distribution: str
+    _loaded: Any = field(default=None, repr=False, compare=False)
+    _schema: Any = field(default=None, repr=False, compare=False)
+
+    def load(self) -> Callable[..., Any]:
+        """Import the target; an import failure names the component and its plugin."""
+        if self._loaded is None:
+            module_name, _, attr = self.target.partition(":")
+            try:
+                obj: Any = importlib.import_module(module_name)
+                for part in attr.split("."):
+                    obj = getattr(obj, part)
+            except (ImportError, AttributeError) as error:
+                raise ZooError(
+                    f"{self.kind} '{self.name}' from {self.distribution} cannot be loaded "
+                    f"({self.target}): {type(error).__name__}: {error}"
+                ) from error
+            self._loaded = obj
+        return self._loaded
+
+    def schema(self) -> Any:
+        """The pydantic model of the component's arguments (see :mod:`zoo.schema`)."""
+        if self._schema is None:
+            from zoo.schema import schema_for
+
+            self._schema = schema_for(self.load(), self.name)
+        return self._schema
+
+    def validate(self, args: dict[str, Any]) -> dict[str, Any]:
+        from pydantic import ValidationError
+
+        from zoo.schema import format_path, format_validation_error, validate_args
+
+        schema = self.schema()
+        try:
+            return validate_args(schema, args)
+        except ValidationError as error:
+            problems = format_validation_error(error, allowed=list(schema.model_fields))
+            detail = "; ".join(f"{format_path(path)}: {message}" for path, message in problems)
+            raise ArgumentError(f"{self.kind} '{self.name}': {detail}") from None
+
+    def build(self, **args: Any) -> Any:
+        return self.load()(**self.validate(args))
+
+
+class Registry:
+    """Specs by kind and name, plus what discovery learnt about each plugin."""
+
+    def __init__(self) -> None:
+        self._specs: dict[tuple[str, str], ComponentSpec] = {}
+        self._conflicts: dict[tuple[str, str], list[ComponentSpec]] = {}
+        self.plugins: list[PluginInfo] = []
+        self._manager: pluggy.PluginManager | None = None
+
+    @classmethod
+    def from_entry_points(cls) -> Registry:
+        registry = cls()
+        manager = registry._manager = new_manager()
+        registry.plugins = discover(manager)
+        by_name = {info.name: info for info in registry.plugins}
+        for kind in KINDS:
+            hook = getattr(manager.hook, _HOOKS[kind])
+            for impl in reversed(hook.get_hookimpls()):  # pluggy lists last-registered first
+                info = by_name[impl.plugin_name]
+                try:
+                    impl.function(register=registry._register_fn(kind, info))
+                except Exception as error:  # noqa: BLE001 - isolate a failing hook
+                    info.error = info.error or f"{_HOOKS[kind]} failed: {type(error).__name__}: {error}"
+        return registry
+
+    def add_commands(self, cli: Any) -> None:
+        """Let each loaded plugin add CLI commands; a failing plugin is marked broken, not fatal."""
+        if self._manager is None:
+            return
+        by_name = {info.name: info for info in self.plugins}
+        for impl in reversed(self._manager.hook.register_commands.get_hookimpls()):
+            try:
+                impl.function(cli=cli)
+            except Exception as error:  # noqa: BLE001 - isolate a failing hook
+                info = by_name[impl.plugin_name]
+                info.error = info.error or f"register_commands failed: {type(error).__name__}: {error}"
+
+    def _register_fn(self, kind: str, info: PluginInfo) -> RegisterFn:
+        def register(name: str, target: str, summary: str) -> None:
+            if not _NAME.match(name):
+                raise ValueError(f"invalid {kind} name {name!r}: use lower-case letters, digits, '_', '-', '.'")
+            if not _TARGET.match(target):
+                raise ValueError(f"{kind} '{name}': target {target!r} must look like 'package.module:attr'")
+            if not summary.strip():
+                raise ValueError(f"{kind} '{name}': a one-line summary is required")
+            spec = ComponentSpec(kind, name, target, summary.strip(), info.name, info.distribution)
+            self.add(spec)
+            info.components[kind] = info.components.get(kind, 0) + 1
+
+        return register
+
+    def add(self, spec: ComponentSpec) -> None:
+        key = (spec.kind, spec.name)
+        if key in self._conflicts:
+            self._conflicts[key].append(spec)
+        elif key in self._specs:
+            self._conflicts[key] = [self._specs.pop(key), spec]
+        else:
+            self._specs[key] = spec
+
+    def conflicts(self) -> dict[tuple[str, str], list[ComponentSpec]]:
+        return dict(self._conflicts)
+
+    def get(self, kind: str, name: str) -> ComponentSpec:
+        if kind not in KINDS:
+            raise ZooError(f"unknown component kind {kind!r} (kinds: {', '.join(KINDS)})")
+        key = (kind, name)
+        if key in self._conflicts:
+            owners = " and ".join(f"{s.distribution} ({s.plugin})" for s in self._conflicts[key])
+            raise PluginConflict(f"{kind} '{name}' is registered by two plugins: {owners}; uninstall one")
+        if key in self._specs:
+            return self._specs[key]
+        raise ComponentNotFound(self._not_found_message(kind, name))
+
+    def _not_found_message(self, kind: str, name: str) -> str:
+        names = sorted(spec.name for spec in self.list(kind))
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        message = f"unknown {kind} '{name}'"
+        if close:
+            message += ": did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+        message += f" ({len(names)} {kind}s available: `zoo list {kind}`)"
+        broken = [info.name for info in self.plugins if not info.ok]
+        if broken:
+            message += f"; plugins that failed to load: {', '.join(broken)} (`zoo plugins`)"
+        return message
+
+    def find(self, name: str) -> list[ComponentSpec]:
+        """Every spec with this name, across kinds (``zoo info NAME``)."""
+        return [spec for (kind, spec_name), spec in self._specs.items() if spec_name == name]
+
+    def list(self, kind: str | None = None, pattern: str = "*") -> list[ComponentSpec]:
+        if kind is not None and kind not in KINDS:
+            raise ZooError(f"unknown component kind {kind!r} (kinds: {', '.join(KINDS)})")
+        specs = [
+            spec
+            for spec in self._specs.values()
+            if (kind is None or spec.kind == kind) and fnmatch.fnmatchcase(spec.name, pattern)
+        ]
+        return sorted(specs, key=lambda spec: (KINDS.index(spec.kind), spec.name))
+
+    def build(self, kind: str, name: str, **args: Any) -> Any:
+        return self.get(kind, name).build(**args)
+
+
+@cache
+def default_registry() -> Registry:
+    """The process-wide registry, discovered once from installed entry points."""
+    return Registry.from_entry_points()

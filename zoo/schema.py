@@ -1,0 +1,131 @@
+"""A component's argument schema is its typed signature, turned into a pydantic model.
+
+Deriving the schema from the signature keeps one source of truth: the constructor a Python user
+calls is exactly what a recipe is validated against and what ``zoo info`` prints.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic.fields import FieldInfo
+
+__all__ = [
+    "ArgumentDoc",
+    "schema_for",
+    "describe_arguments",
+    "format_path",
+    "format_validation_error",
+    "validate_args",
+]
+
+
+def _signature_source(target: Callable[..., Any]) -> tuple[inspect.Signature, dict[str, Any]]:
+    function = target.__init__ if isinstance(target, type) else target
+    signature = inspect.signature(function)
+    hints = typing.get_type_hints(function, include_extras=True)
+    return signature, hints
+
+
+def schema_for(target: Callable[..., Any], name: str) -> type[BaseModel]:
+    """Build the pydantic model of ``target``'s keyword arguments (``self`` and ``*args`` excluded)."""
+    signature, hints = _signature_source(target)
+    fields: dict[str, Any] = {}
+    for parameter in signature.parameters.values():
+        if parameter.name == "self" or parameter.kind in (
+            inspect.Parameter.VAR_POSITIONAL,
+            inspect.Parameter.VAR_KEYWORD,
+        ):
+            continue
+        annotation = hints.get(parameter.name, Any)
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        fields[parameter.name] = (annotation, default)
+    config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, protected_namespaces=())
+    return create_model(f"{name}_args", __config__=config, **fields)
+
+
+def validate_args(schema: type[BaseModel], args: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``args``; return them coerced, as keyword arguments (defaults filled in)."""
+    validated = schema.model_validate(args)
+    return {field: getattr(validated, field) for field in type(validated).model_fields}
+
+
+@dataclass(frozen=True)
+class ArgumentDoc:
+    """One row of ``zoo info``: what a recipe may set for a component."""
+
+    name: str
+    type: str
+    default: str
+    required: bool
+    constraints: str
+    description: str
+
+
+def _type_name(annotation: Any) -> str:
+    if annotation is None or annotation is type(None):
+        return "None"
+    text = annotation.__name__ if isinstance(annotation, type) else repr(annotation)
+    return text.replace("typing.", "").replace("NoneType", "None")
+
+
+def _constraints(info: FieldInfo) -> str:
+    parts = []
+    for item in info.metadata:
+        for key in ("gt", "ge", "lt", "le", "min_length", "max_length", "multiple_of", "pattern"):
+            value = getattr(item, key, None)
+            if value is not None:
+                parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def describe_arguments(schema: type[BaseModel]) -> list[ArgumentDoc]:
+    rows = []
+    for name, info in schema.model_fields.items():
+        required = info.is_required()
+        default = "" if required else repr(info.get_default(call_default_factory=True))
+        rows.append(
+            ArgumentDoc(
+                name=name,
+                type=_type_name(info.annotation),
+                default=default,
+                required=required,
+                constraints=_constraints(info),
+                description=info.description or "",
+            )
+        )
+    return rows
+
+
+def format_path(path: tuple[str | int, ...]) -> str:
+    """``("stages", 2, "lr")`` → ``stages[2].lr``: how recipe locations are written everywhere."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def format_validation_error(
+    error: ValidationError, allowed: list[str] | None = None
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Turn pydantic's errors into ``(path, message)`` pairs a person can act on."""
+    problems = []
+    for item in error.errors(include_url=False):
+        path = tuple(item["loc"])
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            known = ", ".join(allowed or []) or "none"
+            message = f"unknown argument (valid: {known})"
+        elif kind == "missing":
+            message = "missing required argument"
+        else:
+            message = item["msg"]
+            if "input" in item and not isinstance(item["input"], dict | list):
+                message += f" (got {item['input']!r})"
+        problems.append((path, message))
+    return problems
