@@ -11,10 +11,23 @@ from typing import TYPE_CHECKING, Any
 from zoo.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from zoo.recipe.model import Recipe
+    from zoo.runner import RunResult
     from zoo.discovery import PluginInfo
     from zoo.registry import ComponentSpec
 
-__all__ = ["__version__", "hookimpl", "build", "list_components", "plugins", "get_spec"]
+__all__ = [
+    "__version__",
+    "hookimpl",
+    "build",
+    "get_spec",
+    "list_components",
+    "plugins",
+    "load_recipe",
+    "run",
+]
 
 __version__ = "0.1.0"
 
@@ -44,3 +57,19 @@ def plugins() -> list[PluginInfo]:
     from zoo.registry import default_registry
 
     return default_registry().plugins
+
+
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
+    """Read and fully validate a recipe; raises :class:`zoo.errors.RecipeError` listing every problem."""
+    from zoo.recipe import load_recipe as _load
+
+    return _load(path, overrides)
+
+
+def run(recipe: Recipe | str | Path, *, resume: bool = False, force: bool = False) -> RunResult:
+    """Run a recipe's stages (``zoo run``); accepts a loaded recipe or a path."""
+    from zoo.recipe.model import Recipe as _Recipe
+    from zoo.runner import run_recipe
+
+    loaded = recipe if isinstance(recipe, _Recipe) else load_recipe(recipe)
+    return run_recipe(loaded, resume=resume, force=force)

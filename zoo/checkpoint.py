@@ -1,0 +1,235 @@
+"""Atomic checkpoints: everything needed to continue a run mid-stage and end bit-identical.
+
+A checkpoint is a directory written under a temporary name, every file fsynced, then renamed and
+published by atomically replacing the ``latest`` pointer. A crash (``kill -9``, full disk) at any
+moment leaves the previous checkpoint intact and selected. Tensors go to safetensors; everything
+else to JSON — nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from zoo.errors import ZooError
+
+__all__ = [
+    "Checkpoint",
+    "Checkpointer",
+    "capture_rng",
+    "restore_rng",
+    "flatten_optimizer_state",
+    "unflatten_optimizer_state",
+    "write_atomic",
+]
+
+POINTER = "latest"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old or the new content, never a mix."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def capture_rng() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """torch, numpy and python RNG states (the data order itself is derived from seeds)."""
+    tensors = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        tensors["cuda"] = torch.cuda.get_rng_state()
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
+    meta = {
+        "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(gauss)],
+        "python": [version, list(internal), gauss_next],
+    }
+    return tensors, meta
+
+
+def restore_rng(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    torch.set_rng_state(tensors["torch"])
+    if "cuda" in tensors and torch.cuda.is_available():
+        torch.cuda.set_rng_state(tensors["cuda"])
+    kind, keys, pos, has_gauss, gauss = meta["numpy"]
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    version, internal, gauss_next = meta["python"]
+    random.setstate((version, tuple(internal), gauss_next))
+
+
+def flatten_optimizer_state(state: dict[str, Any], prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split ``optimizer.state_dict()`` into tensors (safetensors) and JSON-able structure."""
+    tensors: dict[str, torch.Tensor] = {}
+    per_param: dict[str, dict[str, Any]] = {}
+    for index, values in state["state"].items():
+        entry: dict[str, Any] = {}
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                name = f"{prefix}.{index}.{key}"
+                tensors[name] = value.detach().clone().contiguous()
+                entry[key] = {"tensor": name}
+            else:
+                entry[key] = {"value": value}
+        per_param[str(index)] = entry
+    return tensors, {"state": per_param, "param_groups": state["param_groups"]}
+
+
+def unflatten_optimizer_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    state = {
+        int(index): {key: tensors[item["tensor"]] if "tensor" in item else item["value"] for key, item in entry.items()}
+        for index, entry in meta["state"].items()
+    }
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+@dataclass
+class Checkpoint:
+    """What a run needs to continue: position, parts, artifacts, the stage's own state, RNG."""
+
+    stage_index: int
+    stage_done: bool
+    step: int
+    recipe_yaml: str
+    part_args: dict[str, dict[str, Any]]
+    part_tensors: dict[str, dict[str, torch.Tensor]]
+    artifacts: dict[str, dict[str, torch.Tensor]]
+    artifact_meta: dict[str, Any]
+    stage_tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+    stage_meta: dict[str, Any] = field(default_factory=dict)
+    rng_tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+    rng_meta: dict[str, Any] = field(default_factory=dict)
+    metrics_lines: int = 0
+    path: Path | None = None
+
+    @property
+    def label(self) -> str:
+        where = "end of" if self.stage_done else f"step {self.step} of"
+        return f"{where} stage {self.stage_index}"
+
+
+def _split(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+    grouped: dict[str, dict[str, torch.Tensor]] = {}
+    for key, tensor in flat.items():
+        group, _, name = key.partition("/")
+        grouped.setdefault(group, {})[name] = tensor
+    return grouped
+
+
+def _join(grouped: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    return {f"{group}/{name}": t.detach().contiguous() for group, items in grouped.items() for name, t in items.items()}
+
+
+def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    # Tied/shared storage is not allowed by safetensors: give each entry its own copy.
+    save_file({k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()}, str(path))
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+class Checkpointer:
+    """Writes and finds checkpoints in ``<run_dir>/checkpoints``; keeps the newest ``keep``."""
+
+    def __init__(self, run_dir: Path, keep: int = 2):
+        self.root = run_dir / "checkpoints"
+        self.keep = keep
+
+    def latest(self) -> Checkpoint | None:
+        pointer = self.root / POINTER
+        if not pointer.is_file():
+            return None
+        directory = self.root / pointer.read_text().strip()
+        try:
+            return self._read(directory)
+        except (OSError, ValueError, KeyError) as error:
+            raise ZooError(f"checkpoint {directory} is unreadable ({error}); delete it to start over") from None
+
+    def save(self, checkpoint: Checkpoint, sequence: int) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        name = f"ckpt-{sequence:06d}-s{checkpoint.stage_index:02d}-{checkpoint.step:07d}"
+        final = self.root / name
+        temporary = self.root / f".{name}.tmp"
+        shutil.rmtree(temporary, ignore_errors=True)
+        previous = (self.root / POINTER).read_text().strip() if (self.root / POINTER).is_file() else None
+        try:
+            temporary.mkdir()
+            self._write(checkpoint, temporary)
+            _fsync_dir(temporary)
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(temporary, final)
+            _fsync_dir(self.root)
+            write_atomic(self.root / POINTER, name.encode())
+        except OSError as error:
+            shutil.rmtree(temporary, ignore_errors=True)
+            kept = f"the previous checkpoint ({previous}) is intact" if previous else "no earlier checkpoint exists"
+            raise ZooError(f"could not write checkpoint in {self.root}: {error.strerror or error}; {kept}") from None
+        self._prune(keep_name=name)
+        checkpoint.path = final
+        return final
+
+    def _prune(self, keep_name: str) -> None:
+        done = sorted(p for p in self.root.glob("ckpt-*") if p.is_dir() and p.name != keep_name)
+        for old in done[: max(0, len(done) - (self.keep - 1))]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def _write(checkpoint: Checkpoint, directory: Path) -> None:
+        _save_tensors(_join(checkpoint.part_tensors), directory / "parts.safetensors")
+        _save_tensors(_join(checkpoint.artifacts), directory / "artifacts.safetensors")
+        _save_tensors(checkpoint.stage_tensors, directory / "stage.safetensors")
+        _save_tensors(checkpoint.rng_tensors, directory / "rng.safetensors")
+        state = {
+            "stage_index": checkpoint.stage_index,
+            "stage_done": checkpoint.stage_done,
+            "step": checkpoint.step,
+            "part_args": checkpoint.part_args,
+            "artifact_meta": checkpoint.artifact_meta,
+            "stage_meta": checkpoint.stage_meta,
+            "rng_meta": checkpoint.rng_meta,
+            "metrics_lines": checkpoint.metrics_lines,
+        }
+        (directory / "recipe.yaml").write_text(checkpoint.recipe_yaml)
+        with open(directory / "state.json", "w") as handle:
+            json.dump(state, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    @staticmethod
+    def _read(directory: Path) -> Checkpoint:
+        state = json.loads((directory / "state.json").read_text())
+        return Checkpoint(
+            stage_index=state["stage_index"],
+            stage_done=state["stage_done"],
+            step=state["step"],
+            recipe_yaml=(directory / "recipe.yaml").read_text(),
+            part_args=state["part_args"],
+            part_tensors=_split(load_file(str(directory / "parts.safetensors"))),
+            artifacts=_split(load_file(str(directory / "artifacts.safetensors"))),
+            artifact_meta=state["artifact_meta"],
+            stage_tensors=load_file(str(directory / "stage.safetensors")),
+            stage_meta=state["stage_meta"],
+            rng_tensors=load_file(str(directory / "rng.safetensors")),
+            rng_meta=state["rng_meta"],
+            metrics_lines=state["metrics_lines"],
+            path=directory,
+        )

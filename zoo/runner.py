@@ -1,0 +1,186 @@
+"""``zoo run``: execute a validated recipe's stages in order, checkpointing at every boundary.
+
+The runner builds what the recipe names (data, model parts, losses), restores a checkpoint when
+resuming, and hands a :class:`RunContext` to each stage. It knows nothing about faces.
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import numpy as np
+import torch
+
+from zoo.checkpoint import Checkpoint, Checkpointer, restore_rng
+from zoo.context import RunContext, StageSummary, WeightedLoss
+from zoo.distributed import DistInfo, barrier, init_distributed, pick_device, shutdown_distributed
+from zoo.errors import ZooError
+from zoo.metrics import MetricsLog
+from zoo.recipe.model import Recipe
+
+__all__ = ["RunResult", "run_recipe", "render_summary"]
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    summaries: list[StageSummary]
+
+
+def _check_resume(recipe: Recipe, existing: Checkpoint | None, resume: bool, force: bool, run_dir: Path) -> None:
+    if existing is not None and not resume:
+        raise ZooError(
+            f"{run_dir} already holds a run (checkpoint at {existing.label}); continue it with --resume, "
+            f"or choose another directory with -o output.dir=PATH"
+        )
+    if resume and existing is None:
+        raise ZooError(f"nothing to resume: no checkpoint in {run_dir}")
+    if existing is None:
+        return
+    current = recipe.resolved_yaml()
+    if current != existing.recipe_yaml and not force:
+        diff = "".join(
+            difflib.unified_diff(
+                existing.recipe_yaml.splitlines(keepends=True),
+                current.splitlines(keepends=True),
+                fromfile="checkpoint recipe",
+                tofile="this recipe",
+            )
+        )
+        raise ZooError(f"the recipe differs from the one {run_dir} was trained with (use --force to continue anyway):\n{diff.rstrip()}")
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _build_parts(recipe: Recipe, existing: Checkpoint | None, device: torch.device) -> tuple[dict, dict]:
+    parts: dict[str, torch.nn.Module] = {}
+    part_args: dict[str, dict] = {}
+    for name, config in recipe.model.items():
+        args = existing.part_args.get(name, config.args) if existing else config.args
+        from zoo.registry import default_registry
+
+        part = default_registry().build("backbone", config.name, **args)
+        if existing is not None:
+            part.load_state_dict(existing.part_tensors.get(name, {}), strict=True)
+        parts[name] = part.to(device)
+        part_args[name] = dict(args)
+    return parts, part_args
+
+
+@contextmanager
+def _interrupt_flag(context: RunContext) -> Iterator[None]:
+    """First Ctrl-C asks the current stage to checkpoint and stop at the next step boundary."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if context.interrupted:
+            raise KeyboardInterrupt
+        context.interrupted = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def render_summary(summaries: list[StageSummary]) -> str:
+    header = ("#", "STAGE", "RESOLUTION", "SAMPLES", "STEPS", "TIME", "FINAL LOSSES")
+    rows = [
+        (
+            str(s.index),
+            s.stage,
+            "-" if s.resolution is None else f"{s.resolution}px",
+            "-" if s.samples is None else str(s.samples),
+            str(s.steps) if s.steps else "-",
+            f"{s.seconds:.1f}s",
+            " ".join(f"{k}={v:.4f}" for k, v in s.losses.items()) or "-",
+        )
+        for s in summaries
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows])
+
+
+def run_recipe(recipe: Recipe, *, resume: bool = False, force: bool = False) -> RunResult:
+    """Run every stage of ``recipe`` (continuing from the last checkpoint with ``resume``)."""
+    info: DistInfo = init_distributed(recipe.device)
+    try:
+        return _run(recipe, info, resume=resume, force=force)
+    finally:
+        shutdown_distributed(info)
+
+
+def _run(recipe: Recipe, info: DistInfo, *, resume: bool, force: bool) -> RunResult:
+    device = pick_device(recipe.device, info)
+    run_dir = recipe.run_dir
+    checkpointer = Checkpointer(run_dir)
+    existing = checkpointer.latest()
+    _check_resume(recipe, existing, resume, force, run_dir)
+    barrier(info)
+    _seed_everything(recipe.seed)
+    if info.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "recipe.yaml").write_text(recipe.resolved_yaml())
+    metrics = MetricsLog(run_dir / "metrics.jsonl", enabled=info.is_main)
+    if existing is not None:
+        metrics.truncate(existing.metrics_lines)
+    elif info.is_main:
+        metrics.truncate(0)
+    data = recipe.data.build()
+    parts, part_args = _build_parts(recipe, existing, device)
+    losses = [WeightedLoss(c.name, c.weight, c.build()) for c in recipe.losses]
+    for loss in losses:
+        if isinstance(loss.module, torch.nn.Module):
+            loss.module.to(device)
+    context = RunContext(
+        recipe=recipe,
+        run_dir=run_dir,
+        device=device,
+        dist=info,
+        parts=parts,
+        part_args=part_args,
+        data=data,
+        losses=losses,
+        metrics=metrics,
+        checkpointer=checkpointer,
+    )
+    if existing is not None:
+        context.artifacts = existing.artifacts
+        context.artifact_meta = existing.artifact_meta
+        context.resume = existing
+        restore_rng(existing.rng_tensors, existing.rng_meta)
+        _say(info, f"resuming {recipe.name} from {existing.label} ({existing.path})")
+    total = len(recipe.stages)
+    with _interrupt_flag(context):
+        for index, config in enumerate(recipe.stages):
+            if existing is not None and (
+                index < existing.stage_index or (index == existing.stage_index and existing.stage_done)
+            ):
+                continue
+            context.stage_index = index
+            action = recipe.plans[index].action if index < len(recipe.plans) else config.name
+            _say(info, f"stage {index + 1}/{total} {config.name}: {action}")
+            config.build().run(context)
+            context.save_checkpoint(step=0, done=True)
+            context.resume = None
+    if context.summaries:
+        _say(info, "\n" + render_summary(context.summaries))
+    _say(info, f"run directory: {run_dir}")
+    return RunResult(run_dir=run_dir, summaries=context.summaries)
+
+
+def _say(info: DistInfo, message: str) -> None:
+    if info.is_main:
+        print(message, file=sys.stderr, flush=True)
