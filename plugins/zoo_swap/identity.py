@@ -1,0 +1,51 @@
+"""Where the generator's identity embedding comes from: a small learned encoder or a frozen one.
+
+The learned encoder lets a model train from nothing (the quickstart has no weights); a registered
+face-recognition encoder gives a much better identity signal and stays frozen inside the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from zoo.errors import ArgumentError
+from zoo_swap.layers import ConvAct
+
+__all__ = ["LearnedIdentity", "build_frozen_encoder", "embedding_dim"]
+
+_LEARNED_LEVELS = 4
+
+
+class LearnedIdentity(nn.Module):
+    """Trainable source encoder: strided convolutions, global average pooling, linear, L2 norm."""
+
+    def __init__(self, channels: int, max_channels: int, id_dim: int):
+        super().__init__()
+        widths = [min(channels * 2**level, max_channels) for level in range(_LEARNED_LEVELS)]
+        self.body = nn.Sequential(*(ConvAct(cin, cout, stride=2) for cin, cout in zip([3, *widths], widths)))
+        self.project = nn.Linear(widths[-1], id_dim)
+
+    def forward(self, source: Tensor) -> Tensor:
+        pooled = self.body(source * 2 - 1).mean(dim=(2, 3))
+        return F.normalize(self.project(pooled), dim=1)
+
+
+def build_frozen_encoder(name: str, args: dict[str, Any]) -> nn.Module:
+    """Build a registered identity encoder by name and freeze it (no gradients, eval mode)."""
+    import zoo
+
+    encoder = zoo.build("backbone", name, **args)
+    if not isinstance(encoder, nn.Module):
+        raise ArgumentError(f"identity '{name}' is not a torch module: it cannot embed faces")
+    encoder.requires_grad_(False)
+    return encoder.eval()
+
+
+@torch.no_grad()
+def embedding_dim(encoder: nn.Module) -> int:
+    """Width of the encoder's embedding, found by embedding one blank aligned face."""
+    return int(encoder(torch.zeros(1, 3, 112, 112)).shape[-1])

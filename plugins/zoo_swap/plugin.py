@@ -1,0 +1,21 @@
+"""Registers the swap generator and the discriminator. Imports nothing heavy (see zoo.hookspecs)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zoo.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from zoo.registry import RegisterFn
+
+__all__ = ["register_backbones"]
+
+
+@hookimpl
+def register_backbones(register: RegisterFn) -> None:
+    register(
+        "adain_swap",
+        "zoo_swap.generator:AdainSwap",
+        "AdaIN identity-swap generator (F5), growable by resolution-update layers (P3/P7/P8)",
+    )
