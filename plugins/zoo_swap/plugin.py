@@ -19,3 +19,8 @@ def register_backbones(register: RegisterFn) -> None:
         "zoo_swap.generator:AdainSwap",
         "AdaIN identity-swap generator (F5), growable by resolution-update layers (P3/P7/P8)",
     )
+    register(
+        "patchgan",
+        "zoo_swap.discriminator:PatchGAN",
+        "multi-scale PatchGAN discriminator returning logits and intermediate features",
+    )
