@@ -1,1 +1,1 @@
-"""Built-in zoo plugin: curriculum."""
+"""Built-in curriculum stages: build samples, grow, upscale, train, evaluate, export, push."""

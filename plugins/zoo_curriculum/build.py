@@ -1,0 +1,132 @@
+"""Sample-building stages: Method P triplets (P1, P4, P8, P10) and Method F groups (F1, F2, F6)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+from zoo.context import RunContext, StageSummary
+from zoo.schedule import PlanError, ScheduleState, StagePlan
+from zoo_curriculum.planning import generator_resolution
+from zoo_curriculum.samples import store_samples
+from zoo_curriculum.splits import training_indices
+from zoo_curriculum.swappers import resolve_swapper
+
+__all__ = ["BuildTriplets", "BuildGroups"]
+
+Resolution = Annotated[int, Field(ge=8, le=4096, description="input resolution of the samples")]
+Quantity = Annotated[int, Field(gt=0, description="number of samples (per group for build_groups)")]
+Swapper = Annotated[str, Field(description="'classical_compositor' or another registered swapper, 'exact' (synthetic ground truth) or 'self'")]
+HeldOut = Annotated[float, Field(ge=0, lt=1, description="fraction of identities kept out of training for evaluate")]
+
+
+def _check_resolution(state: ScheduleState, resolution: int, label_resolution: int | None) -> int:
+    label = label_resolution or resolution
+    if label < resolution:
+        raise PlanError("label_resolution", f"must be at least the input resolution {resolution}")
+    output = generator_resolution(state)
+    if label != output:
+        raise PlanError(
+            "label_resolution" if label_resolution else "resolution",
+            f"labels at {label}px do not match the generator's output resolution {output}px at this point "
+            "(add a grow stage before, or change the resolution)",
+        )
+    previous = state.facts.get("samples")
+    if previous and resolution < previous["resolution"]:
+        raise PlanError("resolution", f"must not decrease: the previous samples were {previous['resolution']}px")
+    return label
+
+
+class BuildTriplets:
+    """Method P samples (P1/P4/P10): (source, template, label) triplets at a resolution and quantity."""
+
+    def __init__(
+        self,
+        resolution: Resolution,
+        quantity: Quantity,
+        label_resolution: Annotated[int | None, Field(ge=8, description="labels above the input resolution (P8)")] = None,
+        swapper: Swapper = "classical_compositor",
+        swapper_args: dict[str, Any] = {},
+        swapper_model: Annotated[str | None, Field(description="model folder or Hub repo whose generator makes labels")] = None,
+        upscaler: Annotated[str, Field(description="registered upscaler for resolutions above the data's (P9)")] = "bicubic",
+        held_out: HeldOut = 0.1,
+    ):
+        self.args = dict(resolution=resolution, quantity=quantity, label_resolution=label_resolution)
+        self.swapper, self.swapper_args, self.swapper_model = swapper, swapper_args, swapper_model
+        self.upscaler, self.held_out = upscaler, held_out
+
+    def plan(self, state: ScheduleState) -> StagePlan:
+        label = _check_resolution(state, self.args["resolution"], self.args["label_resolution"])
+        state.facts["samples"] = {"resolution": self.args["resolution"], "label_resolution": label,
+                                  "quantity": self.args["quantity"], "groups": ["triplet"]}
+        source = self.swapper_model or self.swapper
+        return StagePlan(f"build triplets, labels by {source}", label, self.args["quantity"])
+
+    def run(self, context: RunContext) -> None:
+        from zoo_datasets.samples import build_triplets
+
+        started = time.perf_counter()
+        swapper = resolve_swapper(context, self.swapper, self.swapper_args, self.swapper_model)
+        triplets = build_triplets(
+            context.data,
+            resolution=self.args["resolution"],
+            quantity=self.args["quantity"],
+            swapper=swapper,
+            label_resolution=self.args["label_resolution"],
+            upscaler=self.upscaler,
+            seed=context.seed_for(context.stage_index, "triplets"),
+            indices=training_indices(context, self.held_out),
+        )
+        store_samples(context, [triplets], held_out=self.held_out)
+        context.summaries.append(StageSummary(context.stage_index, "build_triplets", triplets.label.shape[-1],
+                                              len(triplets), seconds=time.perf_counter() - started))
+
+
+class BuildGroups:
+    """Method F sample groups (F1/F2/F6): fake-template and fake-label groups from a named swapper."""
+
+    def __init__(
+        self,
+        resolution: Resolution,
+        quantity: Quantity,
+        groups: list[Literal["fake_template", "fake_label"]] = ["fake_template", "fake_label"],
+        swapper: Swapper = "classical_compositor",
+        swapper_args: dict[str, Any] = {},
+        swapper_model: Annotated[str | None, Field(description="model folder or Hub repo whose generator swaps")] = None,
+        upscaler: Annotated[str, Field(description="registered upscaler for resolutions above the data's (P9)")] = "bicubic",
+        held_out: HeldOut = 0.1,
+    ):
+        if not groups:
+            raise PlanError("groups", "name at least one group: fake_template and/or fake_label")
+        self.resolution, self.quantity, self.groups = resolution, quantity, list(dict.fromkeys(groups))
+        self.swapper, self.swapper_args, self.swapper_model = swapper, swapper_args, swapper_model
+        self.upscaler, self.held_out = upscaler, held_out
+
+    def plan(self, state: ScheduleState) -> StagePlan:
+        _check_resolution(state, self.resolution, None)
+        state.facts["samples"] = {"resolution": self.resolution, "label_resolution": self.resolution,
+                                  "quantity": self.quantity * len(self.groups), "groups": list(self.groups)}
+        source = self.swapper_model or self.swapper
+        return StagePlan(f"build {' + '.join(self.groups)} groups with {source}", self.resolution,
+                         self.quantity * len(self.groups))
+
+    def run(self, context: RunContext) -> None:
+        from zoo_datasets.samples import build_groups
+
+        started = time.perf_counter()
+        swapper = resolve_swapper(context, self.swapper, self.swapper_args, self.swapper_model)
+        sets = build_groups(
+            context.data,
+            resolution=self.resolution,
+            quantity=self.quantity,
+            swapper=swapper,
+            groups=tuple(self.groups),
+            upscaler=self.upscaler,
+            seed=context.seed_for(context.stage_index, "groups"),
+            indices=training_indices(context, self.held_out),
+        )
+        store_samples(context, sets, held_out=self.held_out)
+        context.summaries.append(StageSummary(context.stage_index, "build_groups", self.resolution,
+                                              sum(len(s) for s in sets), seconds=time.perf_counter() - started))
+

@@ -1,0 +1,101 @@
+"""``export`` writes the model folder; ``push`` sends it to the Hugging Face Hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+from zoo.context import RunContext, StageSummary
+from zoo.schedule import PlanError, ScheduleState, StagePlan
+from zoo_curriculum.evaluate import METRICS
+from zoo_curriculum.planning import generator_resolution
+
+__all__ = ["Export", "Push"]
+
+EXPORTED = "exported_model"
+
+
+class Export:
+    """Write the model folder: model.safetensors, config.json, recipe.yaml, model card."""
+
+    def __init__(
+        self,
+        dir: Annotated[str | None, Field(description="model folder (default: <run dir>/model)")] = None,
+        include_discriminator: bool = False,
+        license: Annotated[str, Field(description="license for the model card metadata")] = "other",
+    ):
+        self.dir, self.include_discriminator, self.license = dir, include_discriminator, license
+
+    def plan(self, state: ScheduleState) -> StagePlan:
+        resolution = generator_resolution(state)
+        state.facts[EXPORTED] = True
+        return StagePlan(f"export model folder to {self.dir or '<run dir>/model'}", resolution)
+
+    def run(self, context: RunContext) -> None:
+        from zoo.modelfolder import PartSpec, save_model_folder
+
+        directory = Path(self.dir) if self.dir else context.run_dir / "model"
+        names = ["generator"] + (["discriminator"] if self.include_discriminator and "discriminator" in context.parts else [])
+        for name in names:
+            context.update_part_args(name)
+        generator_spec = context.recipe.model["generator"]
+        info = {
+            "resolution": context.parts["generator"].output_resolution,
+            "input_resolution": context.parts["generator"].input_resolution,
+            "identity": {"name": generator_spec.args.get("identity", "learned"),
+                         "weights": (generator_spec.args.get("identity_args") or {}).get("weights")},
+            "metrics": context.artifact_meta.get(METRICS, {}),
+            "stages": [
+                {"index": s.index, "stage": s.stage, "resolution": s.resolution, "samples": s.samples,
+                 "steps": s.steps, "seconds": round(s.seconds, 1), "losses": s.losses}
+                for s in context.summaries
+            ],
+            "recipe": context.recipe.name,
+        }
+        if context.dist.is_main:
+            grid = context.artifact_meta.get("grid")
+            save_model_folder(
+                directory,
+                parts={name: context.parts[name] for name in names},
+                specs={name: PartSpec(name=context.recipe.model[name].name, args=context.part_args[name]) for name in names},
+                info=info,
+                recipe_text=context.recipe.resolved_yaml(),
+                sample_grid=Path(grid) if grid else None,
+                license=self.license,
+                overwrite=True,
+            )
+        context.artifact_meta[EXPORTED] = str(directory)
+        context.summaries.append(StageSummary(context.stage_index, "export", info["resolution"]))
+
+
+class Push:
+    """Push the exported model folder to the Hugging Face Hub."""
+
+    def __init__(
+        self,
+        repo: Annotated[str | None, Field(pattern=r"^[\w.\-]+/[\w.\-]+$", description="org/name (default: output.push_to_hub.repo)")] = None,
+        private: bool | None = None,
+        revision: str | None = None,
+    ):
+        self.repo, self.private, self.revision = repo, private, revision
+
+    def plan(self, state: ScheduleState) -> StagePlan:
+        target = state.recipe.output.push_to_hub
+        if self.repo is None and target is None:
+            raise PlanError("repo", "name a repo here or set output.push_to_hub.repo")
+        if not state.facts.get(EXPORTED):
+            raise PlanError(None, "push needs an export stage before it")
+        return StagePlan(f"push model folder to {self.repo or target.repo}")
+
+    def run(self, context: RunContext) -> None:
+        from zoo.hub import push_to_hub
+
+        target = context.recipe.output.push_to_hub
+        repo = self.repo or target.repo
+        private = self.private if self.private is not None else bool(target and target.private)
+        revision = self.revision or (target.revision if target else None)
+        if context.dist.is_main:
+            url = push_to_hub(context.artifact_meta[EXPORTED], repo, private=private, revision=revision)
+            context.metrics.log(stage=context.stage_index, event="push", repo=repo, commit=url)
+        context.summaries.append(StageSummary(context.stage_index, "push"))

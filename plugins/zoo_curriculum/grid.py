@@ -1,0 +1,34 @@
+"""The picture a person looks at: rows of source | template | result | label."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+
+__all__ = ["save_grid"]
+
+COLUMNS = ("source", "template", "result", "label")
+
+
+def save_grid(path: Path, rows: dict[str, torch.Tensor], cell: int = 96, title: str = "") -> Path:
+    """``rows[column]`` are N×3×H×W in [0, 1]; every image is resized to ``cell`` pixels."""
+    count = min(len(rows[c]) for c in COLUMNS)
+    header = 16
+    canvas = Image.new("RGB", (cell * len(COLUMNS), header + cell * count), (24, 24, 24))
+    draw = ImageDraw.Draw(canvas)
+    for column, name in enumerate(COLUMNS):
+        draw.text((column * cell + 4, 2), name, fill=(230, 230, 230))
+        images = F.interpolate(rows[name][:count].float().cpu(), size=(cell, cell), mode="bilinear",
+                               align_corners=False, antialias=True)
+        for row, image in enumerate(images):
+            pixels = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            canvas.paste(Image.fromarray(pixels), (column * cell, header + row * cell))
+    if title:
+        draw.text((4, canvas.height - 12), title, fill=(255, 255, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(path)
+    return path

@@ -1,0 +1,277 @@
+"""The ``train`` stage: one optimiser over a chosen parameter set, the recipe's losses, exact resume.
+
+METHODS.md P2/P5/P6/P8 (``trainable: all`` or ``new``) and F3/F4 (both groups in one step, the
+weighted sum of pixel, feature, identity and adversarial losses, one update of G).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import Annotated, Any, Literal
+
+import torch
+from pydantic import Field
+from torch import Tensor, nn
+from zoo.checkpoint import flatten_optimizer_state, unflatten_optimizer_state
+from zoo.context import Interrupted, RunContext, StageSummary
+from zoo.errors import ZooError
+from zoo.schedule import PlanError, ScheduleState, StagePlan
+from zoo_curriculum.batches import BatchOrder
+from zoo_curriculum.grid import save_grid
+from zoo_curriculum.grow import FADE, NEW_PARAMETERS
+from zoo_curriculum.planning import generator_resolution, samples_fact
+from zoo_curriculum.samples import load_samples
+from zoo_curriculum.trainable import select_trainable
+
+__all__ = ["Train"]
+
+
+def _make_optimizer(kind: str, parameters: list[nn.Parameter], lr: float, betas: tuple[float, float], weight_decay: float) -> torch.optim.Optimizer:
+    if kind == "adam":
+        return torch.optim.Adam(parameters, lr=lr, betas=betas, weight_decay=weight_decay)
+    if kind == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, betas=betas, weight_decay=weight_decay)
+    return torch.optim.SGD(parameters, lr=lr, momentum=betas[0], weight_decay=weight_decay)
+
+
+def _average_gradients(module: nn.Module, world_size: int) -> None:
+    """The discriminator runs several times per step (real, fake), which DDP's reducer refuses;
+    averaging its gradients explicitly is the same arithmetic DDP performs."""
+    import torch.distributed as dist
+
+    for parameter in module.parameters():
+        if parameter.grad is not None:
+            dist.all_reduce(parameter.grad)
+            parameter.grad /= world_size
+
+
+class Train:
+    """Train the chosen parameters (all, new, or name patterns) on the current samples."""
+
+    def __init__(
+        self,
+        steps: Annotated[int | None, Field(gt=0, description="optimiser steps (or give epochs)")] = None,
+        epochs: Annotated[float | None, Field(gt=0, description="passes over the samples (or give steps)")] = None,
+        batch_size: Annotated[int, Field(gt=0, description="global batch per group, split across processes")] = 16,
+        lr: Annotated[float, Field(gt=0)] = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        optimizer: Literal["adam", "adamw", "sgd"] = "adam",
+        weight_decay: Annotated[float, Field(ge=0)] = 0.0,
+        trainable: Annotated[str, Field(description="'all', 'new' (layers of the last grow) or comma-separated name patterns")] = "all",
+        groups: Annotated[list[str] | None, Field(description="sample groups to train on (default: all built)")] = None,
+        quantity: Annotated[int | None, Field(gt=0, description="use only the first N samples of each group")] = None,
+        grad_clip: Annotated[float | None, Field(gt=0, description="clip the gradient norm")] = None,
+        ema: Annotated[float | None, Field(gt=0, lt=1, description="EMA decay; the stage ends with the EMA weights")] = None,
+        discriminator_lr: Annotated[float | None, Field(gt=0, description="default: lr")] = None,
+        fade_steps: Annotated[int | None, Field(ge=0, description="steps to fade a new layer in (default: half the stage)")] = None,
+        log_every: Annotated[int, Field(gt=0)] = 10,
+        bf16: Annotated[bool, Field(description="bf16 autocast on GPU (ignored on CPU)")] = True,
+    ):
+        if (steps is None) == (epochs is None):
+            raise PlanError("steps", "give exactly one of steps or epochs")
+        self.steps, self.epochs, self.batch_size = steps, epochs, batch_size
+        self.lr, self.betas, self.optimizer, self.weight_decay = lr, tuple(betas), optimizer, weight_decay
+        self.trainable, self.groups, self.quantity = trainable, groups, quantity
+        self.grad_clip, self.ema, self.discriminator_lr = grad_clip, ema, discriminator_lr
+        self.fade_steps, self.log_every, self.bf16 = fade_steps, log_every, bf16
+
+    # -- plan -------------------------------------------------------------------------------------
+
+    def _step_count(self, quantity: int) -> int:
+        return self.steps if self.steps is not None else max(1, math.ceil(self.epochs * quantity / self.batch_size))
+
+    def plan(self, state: ScheduleState) -> StagePlan:
+        samples = samples_fact(state, "steps")
+        resolution = generator_resolution(state)
+        if samples["label_resolution"] != resolution:
+            raise PlanError(None, f"the samples are labelled at {samples['label_resolution']}px but the generator outputs "
+                                  f"{resolution}px here; build or upscale samples at {resolution}px first")
+        if self.trainable == "new" and state.grows == 0:
+            raise PlanError("trainable", "'new' means the layers inserted by the last grow, and no grow stage comes before")
+        available = samples["groups"]
+        if self.groups is not None:
+            unknown = [g for g in self.groups if g not in available]
+            if unknown:
+                raise PlanError("groups", f"{', '.join(unknown)} not built by the previous stages (built: {', '.join(available)})")
+        per_group = samples["quantity"] // len(available)
+        if self.quantity is not None and self.quantity > per_group:
+            raise PlanError("quantity", f"{self.quantity} is more than the {per_group} samples per group built before")
+        quantity = (self.quantity or per_group) * len(self.groups or available)
+        steps = self._step_count(self.quantity or per_group)
+        return StagePlan(f"train {steps} steps, batch {self.batch_size}, {self.optimizer} lr {self.lr:g}",
+                         resolution, quantity, self.trainable)
+
+    # -- run --------------------------------------------------------------------------------------
+
+    def run(self, context: RunContext) -> None:
+        generator = context.parts["generator"]
+        discriminator = context.parts.get("discriminator")
+        sets = load_samples(context, self.groups)
+        if self.quantity is not None:
+            sets = [s.subset(range(min(self.quantity, len(s)))) for s in sets]
+        world = context.dist.world_size
+        if self.batch_size % world:
+            raise ZooError(f"stage {context.stage_index}: batch_size {self.batch_size} is not divisible by {world} processes")
+        steps = self._step_count(len(sets[0]))
+        names = select_trainable(generator, self.trainable, context.artifact_meta.get(NEW_PARAMETERS))
+        named = dict(generator.named_parameters())
+        g_params = [named[n] for n in names]
+        g_opt = _make_optimizer(self.optimizer, g_params, self.lr, self.betas, self.weight_decay)
+        adversarial = [loss for loss in context.losses if hasattr(loss.module, "discriminator_loss")]
+        d_opt = None
+        if discriminator is not None and adversarial:
+            d_opt = _make_optimizer(self.optimizer, list(discriminator.parameters()), self.discriminator_lr or self.lr,
+                                    self.betas, self.weight_decay)
+        ema = {n: named[n].detach().clone() for n in names} if self.ema else {}
+        start = self._restore(context, g_opt, d_opt, ema)
+        fading = bool(context.artifact_meta.get(FADE)) or float(getattr(generator, "fade_alpha", 1.0)) < 1.0
+        fade_steps = (self.fade_steps if self.fade_steps is not None else steps // 2) if fading else 0
+        model: nn.Module = generator
+        if context.dist.enabled:
+            model = nn.parallel.DistributedDataParallel(generator, find_unused_parameters=True)
+        orders = [BatchOrder(context, s.group, len(s), self.batch_size) for s in sets]
+        generator.train()
+        if discriminator is not None:
+            discriminator.train()
+        progress = _progress(context, steps, start)
+        window: dict[str, list[float]] = {}
+        started, seen = time.perf_counter(), 0
+        for step in range(start, steps):
+            if fading:
+                generator.set_fade(min(1.0, (step + 1) / max(1, fade_steps)))
+                context.artifact_meta[FADE] = float(generator.fade_alpha) < 1.0
+            batches = [(s.group, s.batch(order.indices(step, context.dist))) for s, order in zip(sets, orders)]
+            terms = self._step(context, model, generator, discriminator, batches, g_params, g_opt, d_opt)
+            if ema:
+                with torch.no_grad():
+                    for n in names:
+                        ema[n].lerp_(named[n].detach(), 1 - self.ema)
+            seen += self.batch_size * len(sets)
+            for key, value in terms.items():
+                window.setdefault(key, []).append(value)
+            if (step + 1) % self.log_every == 0 or step + 1 == steps:
+                rate = seen / max(time.perf_counter() - started, 1e-9)
+                means = {k: sum(v) / len(v) for k, v in window.items()}
+                context.metrics.log(stage=context.stage_index, step=step + 1, images_per_s=round(rate, 2), **means)
+                progress.set_postfix(loss=f"{means['loss']:.4f}", img_s=f"{rate:.1f}")
+                if step + 1 < steps:
+                    window = {}
+            progress.update(1)
+            done = step + 1
+            if context.interrupted:
+                self._checkpoint(context, done, g_opt, d_opt, ema)
+                progress.close()
+                raise Interrupted(f"interrupted at stage {context.stage_index} step {done}; checkpoint written, continue with --resume")
+            if done % context.recipe.output.checkpoint_every == 0 and done < steps:
+                self._checkpoint(context, done, g_opt, d_opt, ema)
+        progress.close()
+        if ema:
+            with torch.no_grad():
+                for n in names:
+                    named[n].copy_(ema[n])
+        self._finish(context, generator, sets, steps - start, time.perf_counter() - started, window)
+
+    def _step(self, context: RunContext, model: nn.Module, generator: nn.Module, discriminator: nn.Module | None,
+              batches: list[tuple[str, dict[str, Tensor]]], g_params: list[nn.Parameter], g_opt: torch.optim.Optimizer,
+              d_opt: torch.optim.Optimizer | None) -> dict[str, float]:
+        from zoo_losses.base import GroupOutputs, LossInputs
+
+        device = context.device
+        source = torch.cat([b["source"] for _, b in batches]).to(device)
+        template = torch.cat([b["template"] for _, b in batches]).to(device)
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16 and device.type == "cuda")
+        with autocast:
+            results = model(source, template).float()
+        groups, offset = [], 0
+        for name, batch in batches:
+            count = len(batch["source"])
+            groups.append(GroupOutputs(group=name, source=source[offset:offset + count],
+                                       template=template[offset:offset + count],
+                                       label=batch["label"].to(device),
+                                       result=results[offset:offset + count]))
+            offset += count
+        terms: dict[str, float] = {}
+        if d_opt is not None and discriminator is not None:
+            discriminator.requires_grad_(True)
+            d_opt.zero_grad(set_to_none=True)
+            detached = LossInputs([GroupOutputs(g.group, g.source, g.template, g.label, g.result.detach()) for g in groups],
+                                  discriminator)
+            d_total = torch.zeros((), device=device)
+            for loss in context.losses:
+                if hasattr(loss.module, "discriminator_loss"):
+                    for key, value in loss.module.discriminator_loss(detached).items():
+                        d_total = d_total + value
+                        terms[f"D/{key}"] = float(value)
+            d_total.backward()
+            if context.dist.enabled:
+                _average_gradients(discriminator, context.dist.world_size)
+            d_opt.step()
+        if discriminator is not None:
+            discriminator.requires_grad_(False)
+        inputs = LossInputs(groups, discriminator)
+        total = torch.zeros((), device=device)
+        for loss in context.losses:
+            for key, value in loss.module(inputs).items():
+                total = total + loss.weight * value
+                terms[key if key.startswith(loss.name) else f"{loss.name}/{key}"] = float(value)
+        terms["loss"] = float(total)
+        if not all(math.isfinite(v) for v in terms.values()):
+            latest = context.checkpointer.latest()
+            kept = f"last good checkpoint: {latest.path}" if latest else "no checkpoint was written yet"
+            shown = ", ".join(f"{k}={v:.4g}" for k, v in terms.items())
+            raise ZooError(f"stage {context.stage_index} (train): loss is not finite ({shown}); {kept}; "
+                           "lower the learning rate or set grad_clip")
+        g_opt.zero_grad(set_to_none=True)
+        total.backward()
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(g_params, self.grad_clip)
+        g_opt.step()
+        return terms
+
+    # -- checkpoint -------------------------------------------------------------------------------
+
+    def _checkpoint(self, context: RunContext, step: int, g_opt: torch.optim.Optimizer,
+                    d_opt: torch.optim.Optimizer | None, ema: dict[str, Tensor]) -> None:
+        tensors, meta = flatten_optimizer_state(g_opt.state_dict(), "g_opt")
+        stage_meta: dict[str, Any] = {"g_opt": meta}
+        if d_opt is not None:
+            d_tensors, stage_meta["d_opt"] = flatten_optimizer_state(d_opt.state_dict(), "d_opt")
+            tensors.update(d_tensors)
+        tensors.update({f"ema.{n}": t for n, t in ema.items()})
+        context.save_checkpoint(step=step, done=False, stage_tensors=tensors, stage_meta=stage_meta)
+
+    @staticmethod
+    def _restore(context: RunContext, g_opt: torch.optim.Optimizer, d_opt: torch.optim.Optimizer | None,
+                 ema: dict[str, Tensor]) -> int:
+        resume = context.resume_state()
+        if resume is None:
+            return 0
+        g_opt.load_state_dict(unflatten_optimizer_state(resume.stage_tensors, resume.stage_meta["g_opt"]))
+        if d_opt is not None and "d_opt" in resume.stage_meta:
+            d_opt.load_state_dict(unflatten_optimizer_state(resume.stage_tensors, resume.stage_meta["d_opt"]))
+        for name in ema:
+            ema[name].copy_(resume.stage_tensors[f"ema.{name}"])
+        return resume.step
+
+    def _finish(self, context: RunContext, generator: nn.Module, sets: list, steps: int, seconds: float,
+                window: dict[str, list[float]]) -> None:
+        final = {k: sum(v) / len(v) for k, v in window.items() if not k.startswith("D/")}
+        context.summaries.append(StageSummary(context.stage_index, "train", generator.output_resolution,
+                                              sum(len(s) for s in sets), steps, seconds, final))
+        if context.dist.is_main:
+            preview = sets[0].batch(list(range(min(8, len(sets[0])))))
+            with torch.no_grad():
+                generator.eval()
+                result = generator(preview["source"].to(context.device), preview["template"].to(context.device)).cpu()
+                generator.train()
+            path = context.run_dir / "grids" / f"stage{context.stage_index:02d}-train-{generator.output_resolution}px.png"
+            save_grid(path, {**preview, "result": result}, title=f"stage {context.stage_index} train")
+
+
+def _progress(context: RunContext, steps: int, start: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=steps, initial=start, disable=not context.dist.is_main, file=sys.stderr, mininterval=0.5,
+                desc=f"stage {context.stage_index} train", unit="step", dynamic_ncols=True, leave=True)

@@ -1,0 +1,60 @@
+"""P9: produce higher-resolution samples by upscaling lower-resolution ones."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+import torch
+from pydantic import Field
+from zoo.context import RunContext, StageSummary
+from zoo.schedule import PlanError, ScheduleState, StagePlan
+from zoo_curriculum.planning import samples_fact
+from zoo_curriculum.samples import load_samples, store_samples
+
+__all__ = ["Upscale"]
+
+Image = Literal["source", "template", "label"]
+
+
+class Upscale:
+    """Resolution enhancement (P9): upscale the current samples with a registered upscaler."""
+
+    def __init__(
+        self,
+        resolution: Annotated[int, Field(ge=8, le=4096, description="target resolution")],
+        images: list[Image] = ["source", "template", "label"],
+        upscaler: Annotated[str, Field(description="registered upscaler backbone")] = "bicubic",
+        upscaler_args: dict = {},
+    ):
+        self.resolution, self.images, self.upscaler, self.upscaler_args = resolution, list(images), upscaler, upscaler_args
+
+    def plan(self, state: ScheduleState) -> StagePlan:
+        samples = dict(samples_fact(state, "resolution"))
+        keys = {"label_resolution" if image == "label" else "resolution" for image in self.images}
+        for key in keys:
+            if self.resolution <= samples[key]:
+                raise PlanError("resolution", f"must be greater than the current {key.replace('_', ' ')} {samples[key]}px")
+        samples.update({key: self.resolution for key in keys})
+        state.facts["samples"] = samples
+        return StagePlan(f"upscale {', '.join(self.images)} with {self.upscaler}", self.resolution, samples["quantity"])
+
+    def run(self, context: RunContext) -> None:
+        from zoo.registry import default_registry
+        from zoo_datasets.samples import SampleSet
+
+        started = time.perf_counter()
+        upscaler = default_registry().build("backbone", self.upscaler, **self.upscaler_args)
+        meta = context.artifact_meta["samples"]
+        sets = []
+        for sample_set in load_samples(context):
+            changed = {}
+            for image in self.images:
+                pixels: torch.Tensor = getattr(sample_set, image)
+                if pixels.shape[-1] < self.resolution:
+                    scaled = upscaler.upscale(pixels.float() / 255, self.resolution)
+                    changed[image] = (scaled.clamp(0, 1) * 255).round().to(torch.uint8)
+            sets.append(SampleSet(**{**sample_set.__dict__, **changed}))
+        store_samples(context, sets, held_out=meta.get("held_out", 0.1))
+        context.summaries.append(StageSummary(context.stage_index, "upscale", self.resolution,
+                                              sum(len(s) for s in sets), seconds=time.perf_counter() - started))
