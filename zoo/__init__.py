@@ -6,6 +6,7 @@ never pays for torch.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from zoo.hookspecs import hookimpl
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from zoo.runner import RunResult
     from zoo.discovery import PluginInfo
     from zoo.registry import ComponentSpec
+    from zoo.modelfolder import ModelFolder
 
 __all__ = [
     "__version__",
@@ -27,9 +29,14 @@ __all__ = [
     "plugins",
     "load_recipe",
     "run",
+    "from_pretrained",
+    "push_to_hub",
 ]
 
 __version__ = "0.1.0"
+
+# albumentations checks PyPI for updates on import unless told not to; a training tool must not phone home.
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 
 def build(kind: str, name: str, /, **args: Any) -> Any:
@@ -73,3 +80,17 @@ def run(recipe: Recipe | str | Path, *, resume: bool = False, force: bool = Fals
 
     loaded = recipe if isinstance(recipe, _Recipe) else load_recipe(recipe)
     return run_recipe(loaded, resume=resume, force=force)
+
+
+def from_pretrained(model_id_or_path: str | Path, revision: str | None = None, parts: tuple[str, ...] = ("generator",)) -> ModelFolder:
+    """Load a model folder from a local directory or a Hub repo id (see :mod:`zoo.hub`)."""
+    from zoo.hub import from_pretrained as _from_pretrained
+
+    return _from_pretrained(model_id_or_path, revision=revision, parts=parts)
+
+
+def push_to_hub(directory: str | Path, repo_id: str, private: bool = False, revision: str | None = None) -> str:
+    """Upload a model folder to the Hub; returns the commit URL (see :mod:`zoo.hub`)."""
+    from zoo.hub import push_to_hub as _push_to_hub
+
+    return _push_to_hub(directory, repo_id, private=private, revision=revision)

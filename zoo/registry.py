@@ -29,7 +29,13 @@ __all__ = [
 ]
 
 KINDS: tuple[str, ...] = ("backbone", "detector", "loss", "stage", "dataset")
-_HOOKS = {kind: "register_" + ("losses" if kind == "loss" else f"{kind}s") for kind in KINDS}
+
+
+def plural(kind: str) -> str:
+    return "losses" if kind == "loss" else f"{kind}s"
+
+
+_HOOKS = {kind: f"register_{plural(kind)}" for kind in KINDS}
 _NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -172,7 +178,7 @@ class Registry:
         message = f"unknown {kind} '{name}'"
         if close:
             message += ": did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-        message += f" ({len(names)} {kind}s available: `zoo list {kind}`)"
+        message += f" ({len(names)} {plural(kind)} available: `zoo list {kind}`)"
         broken = [info.name for info in self.plugins if not info.ok]
         if broken:
             message += f"; plugins that failed to load: {', '.join(broken)} (`zoo plugins`)"

@@ -25,6 +25,9 @@ def _check_resolution(state: ScheduleState, resolution: int, label_resolution: i
     label = label_resolution or resolution
     if label < resolution:
         raise PlanError("label_resolution", f"must be at least the input resolution {resolution}")
+    previous = state.facts.get("samples")
+    if previous and resolution < previous["resolution"]:
+        raise PlanError("resolution", f"must not decrease: the previous samples were {previous['resolution']}px")
     output = generator_resolution(state)
     if label != output:
         raise PlanError(
@@ -32,9 +35,6 @@ def _check_resolution(state: ScheduleState, resolution: int, label_resolution: i
             f"labels at {label}px do not match the generator's output resolution {output}px at this point "
             "(add a grow stage before, or change the resolution)",
         )
-    previous = state.facts.get("samples")
-    if previous and resolution < previous["resolution"]:
-        raise PlanError("resolution", f"must not decrease: the previous samples were {previous['resolution']}px")
     return label
 
 

@@ -1,0 +1,115 @@
+"""The `zoo` command as a newcomer meets it: help, listing, info, one-line errors, dry runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def zoo(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_help_lists_core_and_plugin_commands() -> None:
+    result = zoo("--help")
+    assert result.returncode == 0
+    for command in ("run", "list", "plugins", "info"):
+        assert f"  {command} " in result.stdout
+
+
+def test_version() -> None:
+    result = zoo("--version")
+    assert result.returncode == 0 and result.stdout.strip() == "zoo, version 0.1.0"
+
+
+def test_list_shows_all_five_kinds_with_packages() -> None:
+    result = zoo("list")
+    assert result.returncode == 0
+    kinds = {line.split()[0] for line in result.stdout.splitlines()[1:]}
+    assert kinds == {"backbone", "detector", "loss", "stage", "dataset"}
+    assert "example_tv" in result.stdout and "zoo-example-plugin" in result.stdout
+
+
+def test_list_kind_and_pattern() -> None:
+    result = zoo("list", "stage", "build_*")
+    names = [line.split()[1] for line in result.stdout.splitlines()[1:]]
+    assert names == ["build_groups", "build_triplets"]
+
+
+def test_list_unknown_kind_is_one_line_error() -> None:
+    result = zoo("list", "backbones", "x*")
+    assert result.returncode == 2
+    assert result.stderr == "error: unknown component kind 'backbones' (kinds: backbone, detector, loss, stage, dataset)\n"
+
+
+def test_plugins_reports_broken_twin_while_list_keeps_working() -> None:
+    result = zoo("plugins", "--json")
+    assert result.returncode == 0
+    import json
+
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert plugins["broken"]["ok"] is False
+    assert plugins["broken"]["distribution"] == "zoo-broken-plugin"
+    assert "zoo_dependency_that_does_not_exist" in plugins["broken"]["error"]
+    assert plugins["example"]["ok"] is True and plugins["example"]["version"] == "0.3.1"
+    assert zoo("list", "loss").returncode == 0
+
+
+def test_info_prints_the_argument_schema() -> None:
+    result = zoo("info", "train")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith("stage 'train' — ")
+    assert "  trainable: str (default 'all')" in result.stdout
+    assert "  batch_size: int (default 16; gt=0)" in result.stdout
+
+
+def test_info_unknown_name_suggests() -> None:
+    result = zoo("info", "pixl")
+    assert result.returncode == 2
+    assert result.stderr == "error: no component named 'pixl': did you mean 'pixel' (loss)?\n"
+
+
+def test_missing_recipe_is_one_line_without_traceback() -> None:
+    result = zoo("run", "nope.yaml")
+    assert result.returncode == 2
+    assert result.stderr == "error: recipe not found: nope.yaml\n"
+
+
+def test_debug_shows_the_traceback() -> None:
+    result = zoo("--debug", "run", "nope.yaml")
+    assert result.returncode != 0
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ZooError: recipe not found: nope.yaml" in result.stderr
+
+
+def test_bad_recipe_lists_every_problem(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text("name: x\ndata:\n  dataset: synthfaces\nstages:\n  - stage: trian\nextra: 1\n")
+    result = zoo("run", "r.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == "error: r.yaml:6 extra: unknown section (valid: name, description, seed, device, data, model, losses, stages, output)"
+    assert lines[1].startswith("r.yaml:5 stages[0].stage: unknown stage 'trian': did you mean 'train'?")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_dry_run_prints_resolved_recipe_and_plan() -> None:
+    result = zoo("run", "recipes/quickstart.yaml", "--dry-run", "-o", "stages.1.lr=5e-4")
+    assert result.returncode == 0, result.stderr
+    assert "lr: 0.0005" in result.stdout
+    assert "plan for 'quickstart'" in result.stdout
+    plan = result.stdout.split("plan for 'quickstart'")[1].splitlines()
+    assert any("grow 32px -> 64px" in line for line in plan)
+    assert any(" new" in line and "train" in line for line in plan)
+    assert not (REPO / "runs" / "quickstart-dry").exists()
+
+
+@pytest.mark.parametrize("override", ["stages.9.lr=1", "nosuch.key=1", "seed"])
+def test_bad_override_is_one_line(override: str) -> None:
+    result = zoo("run", "recipes/quickstart.yaml", "--dry-run", "-o", override)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

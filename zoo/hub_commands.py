@@ -1,0 +1,40 @@
+"""``zoo push`` and ``zoo pull``: thin CLI commands over :mod:`zoo.hub` (imported inside the bodies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["pull_command", "push_command"]
+
+
+@click.command("push")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("repo_id", metavar="ORG/NAME")
+@click.option("--private", is_flag=True, help="Create the repo as private (an existing repo keeps its visibility).")
+@click.option("--revision", metavar="BRANCH", help="Push to this branch (created from main if missing).")
+def push_command(directory: Path, repo_id: str, private: bool, revision: str | None) -> None:
+    """Upload a model folder to the Hugging Face Hub; prints the commit URL.
+
+    The token comes from HF_TOKEN or `hf auth login`; it is never printed.
+    """
+    from zoo.hub import push_to_hub
+
+    click.echo(str(push_to_hub(directory, repo_id, private=private, revision=revision)))
+
+
+@click.command("pull")
+@click.argument("repo_id", metavar="ORG/NAME")
+@click.option("--revision", metavar="REV", help="Branch, tag or commit sha (default: main).")
+def pull_command(repo_id: str, revision: str | None) -> None:
+    """Download a model folder into the Hugging Face cache; prints its local path.
+
+    Honours HF_HUB_OFFLINE (cache only) and HF_ENDPOINT.
+    """
+    from zoo.hub import download
+    from zoo.modelfolder import read_config
+
+    folder = download(repo_id, revision)
+    read_config(folder)
+    click.echo(str(folder))
