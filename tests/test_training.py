@@ -1,0 +1,198 @@
+"""`zoo run` doing real training: end to end, kill -9 resume, Ctrl-C, 2-process DDP, bad states."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+TINY = """\
+name: tiny
+seed: 7
+data:
+  dataset: synthfaces
+  identities: 12
+  images_per_identity: 4
+model:
+  generator:
+    backbone: adain_swap
+    resolution: 16
+    channels: 8
+    max_channels: 16
+    downsamples: 1
+    blocks: 1
+    id_dim: 16
+  discriminator:
+    backbone: patchgan
+    channels: 8
+    num_scales: 1
+losses:
+  - loss: pixel
+  - loss: adversarial
+    weight: 0.05
+stages:
+  - stage: build_groups
+    resolution: 16
+    quantity: 32
+  - stage: train
+    steps: 12
+    batch_size: 4
+    lr: 0.002
+  - stage: grow
+    size: 32
+  - stage: build_groups
+    resolution: 32
+    quantity: 16
+  - stage: train
+    steps: 8
+    batch_size: 4
+    trainable: new
+  - stage: train
+    steps: 8
+    batch_size: 4
+    lr: 0.0005
+  - stage: export
+output:
+  dir: run
+  checkpoint_every: 3
+"""
+
+
+def zoo_process(cwd: Path, *args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "zoo", "run", "recipe.yaml", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def run_zoo(cwd: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    process = zoo_process(cwd, *args, **kwargs)
+    stdout, stderr = process.communicate(timeout=600)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def weights(directory: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(directory / "run" / "model" / "model.safetensors"))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("uninterrupted")
+    (directory / "recipe.yaml").write_text(TINY)
+    result = run_zoo(directory)
+    assert result.returncode == 0, result.stderr
+    return directory
+
+
+def test_run_writes_model_folder_metrics_grids_and_summary(uninterrupted: Path) -> None:
+    run = uninterrupted / "run"
+    assert {p.name for p in (run / "model").iterdir()} >= {"model.safetensors", "config.json", "recipe.yaml", "README.md"}
+    grids = sorted(p.name for p in (run / "grids").glob("*.png"))
+    assert grids == ["stage01-train-16px.png", "stage04-train-32px.png", "stage05-train-32px.png"]
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) >= 3
+    config = (run / "model" / "config.json").read_text()
+    assert '"growth": [\n' in config or '"growth": [32]' in config
+
+
+def test_kill_9_then_resume_ends_bit_identical(uninterrupted: Path, tmp_path: Path) -> None:
+    (tmp_path / "recipe.yaml").write_text(TINY)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    for kill_after in (2, 5):  # two hard kills at different points of the schedule
+        process = zoo_process(tmp_path, *(["--resume"] if checkpoints.exists() else []))
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            written = len(list(checkpoints.glob("ckpt-*"))) if checkpoints.exists() else 0
+            sequence = max((int(p.name.split("-")[1]) for p in checkpoints.glob("ckpt-*")), default=0) if written else 0
+            if sequence >= kill_after:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+    result = run_zoo(tmp_path, "--resume")
+    assert result.returncode == 0, result.stderr
+    assert "resuming tiny from" in result.stderr
+    expected, resumed = weights(uninterrupted), weights(tmp_path)
+    assert expected.keys() == resumed.keys()
+    for name in expected:
+        assert torch.equal(expected[name], resumed[name]), name
+    full = (uninterrupted / "run" / "metrics.jsonl").read_text().splitlines()
+    again = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert len(full) == len(again)
+
+
+def test_existing_run_is_never_overwritten(uninterrupted: Path) -> None:
+    before = weights(uninterrupted)
+    result = run_zoo(uninterrupted)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: run already holds a run (checkpoint at end of stage 6); continue it with --resume")
+    after = weights(uninterrupted)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_resume_refuses_a_changed_recipe_and_shows_the_difference(uninterrupted: Path, tmp_path: Path) -> None:
+    (tmp_path / "recipe.yaml").write_text(TINY.replace("seed: 7", "seed: 8"))
+    (tmp_path / "run").symlink_to(uninterrupted / "run")
+    result = run_zoo(tmp_path, "--resume")
+    assert result.returncode == 2
+    assert "the recipe differs from the one run was trained with (use --force to continue anyway)" in result.stderr
+    assert "-seed: 7\n+seed: 8" in result.stderr
+
+
+def test_ctrl_c_writes_a_checkpoint_and_exits_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "recipe.yaml").write_text(TINY.replace("checkpoint_every: 3", "checkpoint_every: 1000"))
+    process = zoo_process(tmp_path)
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (metrics.exists() and metrics.read_text().count("\n") >= 1):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr
+    assert "checkpoint written, continue with --resume" in stderr
+    assert "Traceback" not in stderr
+    result = run_zoo(tmp_path, "--resume")
+    assert result.returncode == 0, result.stderr
+
+
+def test_nan_loss_stops_with_step_and_terms(tmp_path: Path) -> None:
+    recipe = TINY.replace("lr: 0.002", "lr: 1.0e+12\n    optimizer: sgd")
+    (tmp_path / "recipe.yaml").write_text(recipe)
+    result = run_zoo(tmp_path)
+    assert result.returncode == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: stage 1 (train): loss is not finite (")
+    assert "last good checkpoint: " in line and "lower the learning rate or set grad_clip" in line
+
+
+def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(tmp_path: Path) -> None:
+    (tmp_path / "recipe.yaml").write_text(TINY)
+
+    def limit_file_size() -> None:  # files above 96 KiB fail with EFBIG, like a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (96 * 1024, 96 * 1024))
+
+    result = run_zoo(tmp_path, preexec_fn=limit_file_size)
+    assert result.returncode == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: could not write checkpoint in run/checkpoints: File too large; the previous checkpoint (ckpt-")
+    assert line.endswith(") is intact")
+    pointer = (tmp_path / "run" / "checkpoints" / "latest").read_text()
+    assert (tmp_path / "run" / "checkpoints" / pointer / "state.json").is_file()
+    assert not list((tmp_path / "run" / "checkpoints").glob(".*.tmp"))
+
+
+def test_two_process_ddp_matches_one_process(uninterrupted: Path, tmp_path: Path) -> None:
+    (tmp_path / "recipe.yaml").write_text(TINY)
+    result = run_zoo(tmp_path, "--nproc", "2")
+    assert result.returncode == 0, result.stderr
+    single, double = weights(uninterrupted), weights(tmp_path)
+    worst = max(float((single[k] - double[k]).abs().max()) for k in single)
+    assert worst <= 1e-5, worst
