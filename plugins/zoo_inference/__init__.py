@@ -1,0 +1,1 @@
+"""Built-in plugin: `zoo swap` and `zoo eval` on real photos with trained model folders."""
