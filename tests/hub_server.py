@@ -7,8 +7,9 @@ upload / verify protocol, NDJSON commits, branches and refs, revision info, tree
 relies on. Repos live in memory; every commit gets a real sha, branches move, old commits stay
 addressable by sha, so revision pinning behaves like on the Hub.
 
-Any bearer token is accepted for writes (tests use a fake one); the tokens seen are recorded so a
-test can check the client sent one.
+Any bearer token is accepted for writes (tests use a fake one) except those in ``reject_tokens``,
+which get 401 as a revoked token would; the tokens seen are recorded so a test can check the
+client sent one.
 """
 
 from __future__ import annotations
@@ -79,15 +80,16 @@ class _Repo:
 
 
 class _HttpError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None):
+    def __init__(self, status: int, message: str, code: str | None = None, **extra: Any):
         super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+        self.status, self.message, self.code, self.extra = status, message, code, extra
 
 
 class HubServer:
     """In-memory Hub on ``127.0.0.1`` (a free port); use as a context manager or start()/stop()."""
 
-    def __init__(self) -> None:
+    def __init__(self, reject_tokens: set[str] | None = None) -> None:
+        self.reject_tokens = set(reject_tokens or ())
         self.repos: dict[str, _Repo] = {}
         self.lfs_objects: dict[str, bytes] = {}
         self.requests: list[tuple[str, str]] = []
@@ -161,6 +163,18 @@ class HubServer:
             self._commit(repo, "main", "initial commit", {".gitattributes": StoredFile(_GITATTRIBUTES, lfs=False)})
             return repo
 
+    def put_files(self, repo_id: str, files: dict[str, bytes], branch: str = "main") -> str:
+        """Commit files directly (creating the repo if needed), e.g. a repo no zoo client would make."""
+        with self._lock:
+            repo = self.repos.get(repo_id) or self.create_repo(repo_id)
+            stored = dict(repo.commits[repo.branches[branch]].files)
+            for path, content in files.items():
+                lfs = path.endswith(_LFS_SUFFIXES) or len(content) > _LFS_THRESHOLD
+                stored[path] = StoredFile(content, lfs=lfs)
+                if lfs:
+                    self.lfs_objects[stored[path].sha256] = content
+            return self._commit(repo, branch, "direct commit", stored).sha
+
     def head(self, repo_id: str, branch: str = "main") -> str:
         return self.repos[repo_id].branches[branch]
 
@@ -201,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
         if auth.startswith("Bearer "):
             token = auth.removeprefix("Bearer ")
             self.hub.tokens_seen.add(token)
+            if token in self.hub.reject_tokens:
+                raise _HttpError(401, "Invalid credentials in Authorization header")
             return token
         return None
 
@@ -240,7 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Content-Type": "application/json", "X-Error-Message": error.message}
             if error.code:
                 headers["X-Error-Code"] = error.code
-            self._send(error.status, json.dumps({"error": error.message}).encode(), headers, head=method == "HEAD")
+            body = json.dumps({"error": error.message, **error.extra}).encode()
+            self._send(error.status, body, headers, head=method == "HEAD")
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -262,7 +279,7 @@ class _Handler(BaseHTTPRequestHandler):
         repo_id = f"{payload.get('organization') or 'user'}/{payload['name']}"
         url = f"{self.hub.url}/{repo_id}"
         if repo_id in self.hub.repos:
-            raise _HttpError(409, "You already created this model repo")
+            raise _HttpError(409, "You already created this model repo", url=url)  # the client reads it
         private = payload.get("visibility") == "private" or bool(payload.get("private"))
         self.hub.create_repo(repo_id, private=private)
         self._send_json({"url": url, "name": repo_id, "id": repo_id})

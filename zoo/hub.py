@@ -21,6 +21,7 @@ from zoo.modelfolder import (
     PICKLE_SUFFIXES,
     ModelFolder,
     ModelFolderError,
+    check_part_files,
     load_model_folder,
     pickle_refusal,
     read_config,
@@ -100,10 +101,7 @@ def push_to_hub(
     from zoo import __version__
 
     folder = Path(directory).expanduser()
-    config = read_config(folder)
-    for part, spec in config["parts"].items():
-        if not (folder / spec["file"]).is_file():
-            raise ModelFolderError(f"{folder / spec['file']}: missing ({CONFIG_NAME} names it for part '{part}')")
+    check_part_files(folder, read_config(folder))
     if not _REPO_ID.match(repo_id):
         raise HubError(f"repo id {repo_id!r} must look like org/name")
     secret = token or get_token()

@@ -33,8 +33,8 @@ def pull_command(repo_id: str, revision: str | None) -> None:
     Honours HF_HUB_OFFLINE (cache only) and HF_ENDPOINT.
     """
     from zoo.hub import download
-    from zoo.modelfolder import read_config
+    from zoo.modelfolder import check_part_files, read_config
 
     folder = download(repo_id, revision)
-    read_config(folder)
+    check_part_files(folder, read_config(folder))
     click.echo(str(folder))

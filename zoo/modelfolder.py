@@ -38,6 +38,7 @@ __all__ = [
     "ModelFolder",
     "ModelFolderError",
     "PartSpec",
+    "check_part_files",
     "load_model_folder",
     "part_filename",
     "read_config",
@@ -380,6 +381,15 @@ def read_config(path: Path | str) -> dict[str, Any]:
     return config
 
 
+def check_part_files(path: Path | str, config: Mapping[str, Any]) -> None:
+    """Every weights file the config names exists (pickles present instead get the pickle refusal)."""
+    folder = Path(path)
+    for part, spec in config["parts"].items():
+        if not (folder / spec["file"]).is_file():
+            _refuse_pickles(folder)
+            raise ModelFolderError(f"{folder / spec['file']}: missing ({CONFIG_NAME} names it for part '{part}')")
+
+
 def _validate_config(config: Any, where: Path) -> None:
     if not isinstance(config, dict):
         raise ModelFolderError(f"{where}: must hold a JSON object")
@@ -428,12 +438,9 @@ def load_model_folder(path: Path | str, parts: Iterable[str] = (GENERATOR,)) -> 
         if part not in available:
             raise ModelFolderError(f"{config_path}: no part '{part}' (parts: {', '.join(available)})")
         spec = available[part]
-        weights = folder / spec["file"]
-        if not weights.is_file():
-            _refuse_pickles(folder)
-            raise ModelFolderError(f"{weights}: missing ({CONFIG_NAME} names it for part '{part}')")
+        check_part_files(folder, {"parts": {part: spec}})
         module = _build_part(part, spec, config_path)
-        _load_strict(module, weights, f"backbone '{spec['name']}' (part '{part}')")
+        _load_strict(module, folder / spec["file"], f"backbone '{spec['name']}' (part '{part}')")
         loaded[part] = module.eval()
     return ModelFolder(path=folder, config=config, parts=loaded, info=dict(config.get("info", {})))
 
