@@ -235,3 +235,14 @@ def test_the_token_is_never_printed_or_written(client, hub, model):
     for path in written:
         data = path.read_bytes()
         assert TOKEN.encode() not in data and REJECTED.encode() not in data, path
+
+
+def test_python_api_checks_the_folder_before_any_network_call(tmp_path):
+    from zoo.modelfolder import ModelFolderError
+
+    with pytest.raises(ModelFolderError, match=f"^model folder not found: {tmp_path / 'missing'}$"):
+        zoo.push_to_hub(tmp_path / "missing", "org/x")
+    with pytest.raises(ModelFolderError, match=f"^model folder not found: {tmp_path / 'missing'}$"):
+        zoo.from_pretrained(tmp_path / "missing")
+    with pytest.raises(ModelFolderError, match="^model folder not found: runs/a/b$"):
+        zoo.from_pretrained("runs/a/b")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 from pathlib import Path
@@ -108,6 +109,9 @@ def test_folder_layout_config_and_card(saved):
     assert sorted(p.name for p in folder.iterdir()) == [
         "README.md", "config.json", "discriminator.safetensors", "model.safetensors", "recipe.yaml", "sample_grid.png",
     ]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~umask  # readable like any folder, not a private temp dir
     config = read_config(folder)
     assert config["format_version"] == FORMAT_VERSION and config["library_name"] == "faceswap-zoo"
     assert config["parts"]["generator"] == {
@@ -187,6 +191,9 @@ def test_save_rejects_specs_that_would_not_load_back(tmp_path):
         "part 'generator': backbone 'adain_swap' built from the given args does not match the module "
         f"(the folder could not be loaded): {listing(update_layer_keys(generator))}"
     )
+    with pytest.raises(ModelFolderError) as error:
+        save_model_folder(tmp_path / "m", {"generator": generator}, {"generator": PartSpec("adain_swap", {**TINY, "resolution": 24})}, {})
+    assert str(error.value) == "part 'generator': adain_swap: resolution must be a power of 2 >= 16, got 24"
     with pytest.raises(ModelFolderError, match="needs a 'generator' part"):
         save_model_folder(tmp_path / "m", {"g": generator}, {"g": PartSpec("adain_swap", generator.build_args())}, {})
     with pytest.raises(ComponentNotFound, match="unknown backbone 'adain_swp': did you mean 'adain_swap'"):

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,7 +146,7 @@ def save_model_folder(
         raise ModelFolderError(f"{target}: info and part arguments must be plain JSON values ({error})") from None
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    staging = _sibling(target, "partial")
     try:
         for part, module in parts.items():
             _save_weights(module, staging / part_filename(part))
@@ -204,7 +204,12 @@ def _verify_rebuild(part: str, module: nn.Module, name: str, args: dict[str, Any
     from zoo.registry import default_registry
 
     component = default_registry().get("backbone", name)
-    rebuilt = component.build(**args)
+    try:
+        rebuilt = component.build(**args)
+    except ComponentNotFound:
+        raise
+    except ZooError as error:
+        raise ModelFolderError(f"part '{part}': {error}") from None
     if not isinstance(rebuilt, nn.Module):
         raise ModelFolderError(f"part '{part}': backbone '{name}' does not build a torch module")
     problems = _mismatches(rebuilt.state_dict(), module.state_dict(), found_as="module", expected_as="rebuilt")
@@ -257,13 +262,20 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _sibling(target: Path, label: str) -> Path:
+    """A new hidden folder beside ``target`` (same file system, so the final rename is atomic)."""
+    path = target.parent / f".{target.name}.{secrets.token_hex(4)}.{label}"
+    path.mkdir()
+    return path
+
+
 def _publish(staging: Path, target: Path) -> None:
     """Rename the finished folder into place; an old folder is moved aside first, then removed."""
     old = None
     if target.is_dir():
         if any(target.iterdir()):
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            os.replace(target, old / target.name)
+            old = target.parent / f".{target.name}.{secrets.token_hex(4)}.old"
+            os.replace(target, old)
         else:
             target.rmdir()
     os.replace(staging, target)
