@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -19,38 +18,15 @@ from zoo_losses.adversarial import AdversarialLoss
 from zoo_losses.base import GroupOutputs, LossInputs
 from zoo_losses.feature import FeatureLoss
 from zoo_losses.ssim import MS_SSIM_WEIGHTS, ms_ssim, ms_ssim_levels, ssim
+from zoo_swap.discriminator import ScaleOutput
 
 MOBILEFACENET = "weights/mobilefacenet_casia.safetensors"
 
 
-class ScaleOutput(NamedTuple):
-    logits: Tensor
-    features: list[Tensor]
-
-
-class TwoScaleCritic(nn.Module):
-    """A small real multi-scale patch discriminator with the patchgan interface."""
-
-    def __init__(self):
-        super().__init__()
-        self.scales = nn.ModuleList(
-            nn.ModuleList([nn.Conv2d(3, 8, 4, 2, 1), nn.Conv2d(8, 16, 4, 2, 1), nn.Conv2d(16, 1, 3, 1, 1)])
-            for _ in range(2)
-        )
-
-    def forward(self, x: Tensor) -> list[ScaleOutput]:
-        outputs = []
-        for index, layers in enumerate(self.scales):
-            h = nn.functional.avg_pool2d(x, 2**index) if index else x
-            features = []
-            for layer in layers[:-1]:
-                h = nn.functional.leaky_relu(layer(h), 0.2)
-                features.append(h)
-            outputs.append(ScaleOutput(layers[-1](h), features))
-        return outputs
-
-    def features(self, x: Tensor) -> list[Tensor]:
-        return [f for output in self(x) for f in output.features]
+def _patchgan() -> nn.Module:
+    """The run's discriminator as recipes build it, kept small for speed (2 scales × 3 feature maps)."""
+    torch.manual_seed(0)
+    return zoo.build("backbone", "patchgan", channels=8, layers=2)
 
 
 class Brightness(nn.Module):
@@ -119,13 +95,11 @@ def test_loss_is_zero_at_the_target_and_positive_otherwise(name, args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # random-init judges are fine for this property
         loss = zoo.build("loss", name, **args)
-    critic = TwoScaleCritic()
+    critic = _patchgan()
+    exact = _batch(discriminator=critic)
     if name == "identity":  # the identity target is the source: the result *is* the source
-        exact = _batch(discriminator=critic)
         for group in exact.groups:
             group.result = group.source.clone().requires_grad_()
-    else:
-        exact = _batch(discriminator=critic)
     at_target = _total(loss(exact))
     off_target = _total(loss(_batch(perturb=0.2, discriminator=critic)))
     assert at_target.abs() < 1e-5, at_target
@@ -136,7 +110,7 @@ def test_loss_is_zero_at_the_target_and_positive_otherwise(name, args):
 def test_losses_send_gradients_to_results(name):
     torch.manual_seed(0)
     loss = zoo.build("loss", name)
-    inputs = _batch(perturb=0.2, discriminator=TwoScaleCritic())
+    inputs = _batch(perturb=0.2, discriminator=_patchgan())
     _total(loss(inputs)).backward()
     for group in inputs.groups:
         if name != "feature" or group.group != "fake_label":
@@ -170,14 +144,14 @@ def test_pixel_resizes_a_label_of_another_resolution():
 
 
 def test_feature_loss_sums_weighted_layer_distances_of_the_discriminator():
-    critic = TwoScaleCritic()
+    critic = _patchgan()
     inputs = _batch(perturb=0.1, discriminator=critic)
-    loss = FeatureLoss(distance="l2", layer_weights=[1.0, 0.0, 2.0, 0.5])
+    loss = FeatureLoss(distance="l2", layer_weights=[1.0, 0.0, 2.0, 0.5, 1.0, 1.0])
     terms = loss(inputs)
     assert set(terms) == {"fake_template", "triplet"}  # the fake label is not trusted by default
     group = inputs.groups[0]
     with torch.no_grad():
-        layers = zip(critic.features(group.result), critic.features(group.label), [1.0, 0.0, 2.0, 0.5])
+        layers = zip(critic.features(group.result), critic.features(group.label), [1.0, 0.0, 2.0, 0.5, 1.0, 1.0])
         expected = sum(w * (a - b).square().mean() for a, b, w in layers)
     assert torch.allclose(terms["fake_template"], expected)
 
@@ -185,8 +159,8 @@ def test_feature_loss_sums_weighted_layer_distances_of_the_discriminator():
 def test_feature_loss_explains_configuration_mistakes():
     with pytest.raises(ArgumentError, match="needs the run.s discriminator"):
         FeatureLoss()(_batch())
-    with pytest.raises(ArgumentError, match="layer_weights has 2 entries .* returns 4 layers"):
-        FeatureLoss(layer_weights=[1.0, 1.0])(_batch(discriminator=TwoScaleCritic()))
+    with pytest.raises(ArgumentError, match="layer_weights has 2 entries .* returns 6 layers"):
+        FeatureLoss(layer_weights=[1.0, 1.0])(_batch(discriminator=_patchgan()))
     with pytest.raises(ArgumentError, match="groups"):
         zoo.build("loss", "feature", groups=["fake_labels"])
 
@@ -310,7 +284,7 @@ def test_adversarial_discriminator_side_scores_real_high_and_fake_low(mode):
 @pytest.mark.parametrize("mode", ["hinge", "non_saturating"])
 def test_adversarial_training_steps_move_both_players_the_right_way(mode):
     torch.manual_seed(0)
-    critic = TwoScaleCritic()
+    critic = _patchgan()
     loss = AdversarialLoss(mode=mode)
     inputs = _batch(perturb=0.3, discriminator=critic)
 
