@@ -1,0 +1,116 @@
+"""Reading and writing photos as they come from phones, scanners and the web.
+
+Everything downstream expects an upright H×W×3 uint8 RGB array, so the oddities of real files
+(EXIF rotation, alpha, 16-bit, greyscale, palettes, damaged data) are settled here, once, and
+anything unreadable becomes one :class:`ImageError` line naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from zoo.errors import ZooError
+
+__all__ = ["ImageError", "load_image", "save_image", "to_tensor", "to_uint8"]
+
+_WHITE = (255, 255, 255)
+
+
+class ImageError(ZooError):
+    """An image file that cannot be read or written."""
+
+
+def load_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read ``path`` as an upright H×W×3 uint8 RGB array (EXIF orientation applied)."""
+    path = Path(path)
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
+    except FileNotFoundError:
+        raise ImageError(f"cannot read image {path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageError(f"cannot read image {path}: it is a directory") from None
+    except PermissionError:
+        raise ImageError(f"cannot read image {path}: permission denied") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"cannot read image {path}: not an image file (unrecognised format)") from None
+    except Image.DecompressionBombError as error:
+        raise ImageError(f"cannot read image {path}: too large ({error})") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        reason = "file is truncated" if "truncated" in str(error) else "corrupt image data"
+        raise ImageError(f"cannot read image {path}: {reason}") from None
+    return _to_rgb_array(image)
+
+
+def _to_rgb_array(image: Image.Image) -> np.ndarray:
+    """Settle the mode: high-bit-depth greys keep their range, alpha is composited on white."""
+    if image.mode.startswith("I") or image.mode == "F":
+        return _high_depth_grey(np.asarray(image), image.mode)
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("LA", "PA", "La"):
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "RGBa"):
+        background = Image.new("RGB", image.size, _WHITE)
+        background.paste(image.convert("RGBA"), mask=image.getchannel("A"))
+        image = background
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+
+
+def _high_depth_grey(values: np.ndarray, mode: str) -> np.ndarray:
+    """16-bit greys keep their high byte; 32-bit ints are assumed 16-bit; floats are 0..1 or 0..255."""
+    if mode == "F":
+        peak = 1.0 if values.max(initial=0.0) <= 1.0 else 255.0
+        grey = np.clip(values * (255.0 / peak), 0.0, 255.0).round().astype(np.uint8)
+    elif mode.startswith("I;16") or values.max(initial=0) > 255:
+        grey = (np.clip(values, 0, 65535).astype(np.uint32) >> 8).astype(np.uint8)
+    else:
+        grey = np.clip(values, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2))
+
+
+def save_image(path: str | os.PathLike[str], image: np.ndarray | torch.Tensor) -> None:
+    """Write an H×W×3 uint8 array or a (1×)3×H×W float tensor in [0,1]; format from the suffix."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ImageError(f"cannot write image {path}: output directory {path.parent} does not exist")
+    array = to_uint8(image) if isinstance(image, torch.Tensor) else _checked_uint8(image, path)
+    try:
+        Image.fromarray(array).save(path)
+    except ValueError as error:  # PIL: unknown extension
+        raise ImageError(f"cannot write image {path}: {error}") from None
+    except OSError as error:
+        raise ImageError(f"cannot write image {path}: {error.strerror or error}") from None
+
+
+def _checked_uint8(array: np.ndarray, path: Path) -> np.ndarray:
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+        raise ImageError(
+            f"cannot write image {path}: expected an H×W×3 uint8 array, got {array.dtype} {tuple(array.shape)}"
+        )
+    return np.ascontiguousarray(array)
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """H×W×3 uint8 RGB → 1×3×H×W float32 in [0, 1] (the zoo's image convention)."""
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an H×W×3 uint8 array, got {image.dtype} {tuple(image.shape)}")
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """A 3×H×W or 1×3×H×W float tensor in [0, 1] → H×W×3 uint8 RGB (clipped, rounded)."""
+    if image.ndim == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.ndim != 3 or image.shape[0] != 3:
+        raise ValueError(f"expected a 3×H×W or 1×3×H×W tensor, got shape {tuple(image.shape)}")
+    scaled = image.detach().float().clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8)
+    return np.ascontiguousarray(scaled.permute(1, 2, 0).cpu().numpy())
