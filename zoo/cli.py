@@ -15,6 +15,7 @@ import click
 
 from zoo import __version__
 from zoo.errors import ZooError
+from zoo.hub_commands import pull_command, push_command
 
 __all__ = ["cli", "main"]
 
@@ -150,6 +151,10 @@ def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: 
     from zoo.runner import run_recipe
 
     run_recipe(loaded, resume=resume, force=force)
+
+
+cli.add_command(push_command)
+cli.add_command(pull_command)
 
 
 def main(argv: list[str] | None = None) -> None:
