@@ -7,7 +7,7 @@ hidden loop — and everything a later stage needs can be checkpointed here.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,9 @@ from zoo.errors import ZooError
 from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
 
-__all__ = ["WeightedLoss", "StageSummary", "RunContext", "Interrupted"]
+__all__ = ["WeightedLoss", "StageSummary", "RunContext", "Interrupted", "SUMMARIES"]
+
+SUMMARIES = "summaries"
 
 
 class Interrupted(ZooError):
@@ -88,6 +90,7 @@ class RunContext:
         stage_meta: dict[str, Any] | None = None,
     ) -> None:
         """Rank 0 writes; every rank waits, so no process runs ahead of a checkpoint."""
+        self.artifact_meta[SUMMARIES] = [asdict(summary) for summary in self.summaries]
         if self.dist.is_main:
             rng_tensors, rng_meta = capture_rng()
             checkpoint = Checkpoint(

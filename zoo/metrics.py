@@ -25,8 +25,10 @@ class MetricsLog:
 
     def truncate(self, lines: int) -> None:
         """Keep the first ``lines`` lines (what the checkpoint had seen)."""
-        if not self.enabled or not self.path.is_file():
-            self.lines = 0 if not self.path.is_file() else self.lines
+        if not self.enabled:
+            return
+        if not self.path.is_file():
+            self.lines = 0
             return
         with open(self.path, "rb") as handle:
             kept = handle.readlines()[:lines]

@@ -20,11 +20,12 @@ import numpy as np
 import torch
 
 from zoo.checkpoint import Checkpoint, Checkpointer, restore_rng
-from zoo.context import RunContext, StageSummary, WeightedLoss
+from zoo.context import SUMMARIES, RunContext, StageSummary, WeightedLoss
 from zoo.distributed import DistInfo, barrier, init_distributed, pick_device, shutdown_distributed
 from zoo.errors import ZooError
 from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
+from zoo.registry import default_registry
 
 __all__ = ["RunResult", "run_recipe", "render_summary"]
 
@@ -69,8 +70,6 @@ def _build_parts(recipe: Recipe, existing: Checkpoint | None, device: torch.devi
     part_args: dict[str, dict] = {}
     for name, config in recipe.model.items():
         args = existing.part_args.get(name, config.args) if existing else config.args
-        from zoo.registry import default_registry
-
         part = default_registry().build("backbone", config.name, **args)
         if existing is not None:
             part.load_state_dict(existing.part_tensors.get(name, {}), strict=True)
@@ -160,6 +159,7 @@ def _run(recipe: Recipe, info: DistInfo, *, resume: bool, force: bool) -> RunRes
         context.artifacts = existing.artifacts
         context.artifact_meta = existing.artifact_meta
         context.resume = existing
+        context.summaries = [StageSummary(**row) for row in existing.artifact_meta.get(SUMMARIES, [])]
         restore_rng(existing.rng_tensors, existing.rng_meta)
         _say(info, f"resuming {recipe.name} from {existing.label} ({existing.path})")
     total = len(recipe.stages)
