@@ -27,7 +27,7 @@ from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
 from zoo.registry import default_registry
 
-__all__ = ["RunResult", "run_recipe", "render_summary"]
+__all__ = ["RunResult", "build_context", "run_recipe", "render_summary"]
 
 
 @dataclass
@@ -112,6 +112,35 @@ def render_summary(summaries: list[StageSummary]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows])
 
 
+def build_context(
+    recipe: Recipe,
+    info: DistInfo,
+    device: torch.device,
+    metrics: MetricsLog,
+    checkpointer: Checkpointer,
+    existing: Checkpoint | None = None,
+) -> RunContext:
+    """Build what the recipe names — data, model parts, losses — into the context stages receive."""
+    data = recipe.data.build()
+    parts, part_args = _build_parts(recipe, existing, device)
+    losses = [WeightedLoss(c.name, c.weight, c.build()) for c in recipe.losses]
+    for loss in losses:
+        if isinstance(loss.module, torch.nn.Module):
+            loss.module.to(device)
+    return RunContext(
+        recipe=recipe,
+        run_dir=recipe.run_dir,
+        device=device,
+        dist=info,
+        parts=parts,
+        part_args=part_args,
+        data=data,
+        losses=losses,
+        metrics=metrics,
+        checkpointer=checkpointer,
+    )
+
+
 def run_recipe(recipe: Recipe, *, resume: bool = False, force: bool = False) -> RunResult:
     """Run every stage of ``recipe`` (continuing from the last checkpoint with ``resume``)."""
     info: DistInfo = init_distributed(recipe.device)
@@ -137,24 +166,7 @@ def _run(recipe: Recipe, info: DistInfo, *, resume: bool, force: bool) -> RunRes
         metrics.truncate(existing.metrics_lines)
     elif info.is_main:
         metrics.truncate(0)
-    data = recipe.data.build()
-    parts, part_args = _build_parts(recipe, existing, device)
-    losses = [WeightedLoss(c.name, c.weight, c.build()) for c in recipe.losses]
-    for loss in losses:
-        if isinstance(loss.module, torch.nn.Module):
-            loss.module.to(device)
-    context = RunContext(
-        recipe=recipe,
-        run_dir=run_dir,
-        device=device,
-        dist=info,
-        parts=parts,
-        part_args=part_args,
-        data=data,
-        losses=losses,
-        metrics=metrics,
-        checkpointer=checkpointer,
-    )
+    context = build_context(recipe, info, device, metrics, checkpointer, existing)
     if existing is not None:
         context.artifacts = existing.artifacts
         context.artifact_meta = existing.artifact_meta
