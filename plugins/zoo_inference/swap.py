@@ -1,0 +1,213 @@
+"""Face swapping on real photos: detect → align → swap → paste back (METHODS.md F7).
+
+A generator only understands aligned faces at its own resolution, so a photo goes through the
+same registration the training data went through (5-point similarity onto the canonical
+template), and the result is mapped back with the inverse transform and blended in with a
+feathered mask and a Laplacian pyramid. Everything outside the face region keeps the photo's
+pixels, and the photo keeps its size and (EXIF-corrected) orientation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from zoo.errors import ZooError
+from zoo_faces.align import align_face, estimate_similarity, paste_back
+from zoo_faces.detections import FaceDetections
+from zoo_faces.image import load_image, save_image, to_tensor
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "FaceSwapper",
+    "SwapError",
+    "compare_strip",
+    "load_swapper",
+    "swap_files",
+]
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+_COMPARE_HEIGHT_CAP = 1080
+
+
+class SwapError(ZooError):
+    """A photo pair that cannot be swapped as asked: no face, an ambiguous or missing face choice."""
+
+
+Detector = Callable[[list[np.ndarray]], list[FaceDetections]]
+
+
+@dataclass
+class FaceSwapper:
+    """A generator plus a detector: swaps the identity of one photo's face into other photos."""
+
+    generator: torch.nn.Module
+    detector: Detector
+    device: str = "cpu"
+
+    @property
+    def input_resolution(self) -> int:
+        return int(self.generator.input_resolution)
+
+    @property
+    def output_resolution(self) -> int:
+        return int(self.generator.output_resolution)
+
+    def detect(self, photo: np.ndarray) -> FaceDetections:
+        return self.detector([photo])[0]
+
+    def source_face(self, photo: np.ndarray, where: str = "source photo") -> torch.Tensor:
+        """The identity to transplant: the largest detected face (score breaks ties), aligned, 1×3×R×R."""
+        faces = self.detect(photo)
+        if len(faces) == 0:
+            raise SwapError(f"{where} has no face (the detector found none)")
+        areas = (faces.boxes[:, 2] - faces.boxes[:, 0]) * (faces.boxes[:, 3] - faces.boxes[:, 1])
+        best = max(range(len(faces)), key=lambda i: (round(float(areas[i])), float(faces.scores[i])))
+        return to_tensor(align_face(photo, faces.landmarks[best], self.input_resolution).crop)
+
+    def swap_photo(
+        self,
+        source: torch.Tensor,
+        photo: np.ndarray,
+        face_index: int | None = None,
+        all_faces: bool = False,
+        where: str = "target",
+        faces: FaceDetections | None = None,
+    ) -> np.ndarray:
+        """``photo`` with the chosen face(s) replaced by ``source``'s identity, same size as ``photo``.
+
+        ``source`` is an aligned face (1×3×R×R, e.g. from :meth:`source_face`). With one face in
+        the photo no choice is needed; with several, pick ``face_index`` (detection order, best
+        score first) or ``all_faces``.
+        """
+        faces = self.detect(photo) if faces is None else faces
+        chosen = choose_faces(faces, face_index, all_faces, where)
+        landmarks = faces.landmarks[chosen]
+        templates = torch.cat([to_tensor(align_face(photo, points, self.input_resolution).crop) for points in landmarks])
+        results = self.swap_aligned(source.expand(len(chosen), -1, -1, -1), templates)
+        for face, points in zip(results, landmarks):
+            photo = paste_back(photo, face, estimate_similarity(points, self.output_resolution))
+        return photo
+
+    @torch.inference_mode()
+    def swap_aligned(self, sources: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
+        """The generator on aligned N×3×R×R faces in [0, 1] → N×3×R'×R' at its output resolution."""
+        result = self.generator.swap(sources.to(self.device), templates.to(self.device))
+        return result.float().clamp(0.0, 1.0).cpu()
+
+
+def choose_faces(faces: FaceDetections, face_index: int | None, all_faces: bool, where: str = "target") -> list[int]:
+    """Indices of the faces to replace, or a :class:`SwapError` that says which indices exist."""
+    count = len(faces)
+    indices = ", ".join(str(i) for i in range(count))
+    if count == 0:
+        raise SwapError(f"{where} has no face (the detector found none)")
+    if face_index is not None:
+        if not 0 <= face_index < count:
+            noun = "face" if count == 1 else "faces"
+            raise SwapError(f"--face-index {face_index} is out of range: {where} has {count} {noun} (indices {indices})")
+        return [face_index]
+    if all_faces or count == 1:
+        return list(range(count))
+    raise SwapError(
+        f"{where} has {count} faces (indices {indices} by score): choose one with --face-index or use --all-faces"
+    )
+
+
+def load_swapper(
+    model: str | Path,
+    detector: str = "retinaface",
+    detector_args: dict[str, Any] | None = None,
+    revision: str | None = None,
+    device: str = "cpu",
+) -> FaceSwapper:
+    """A :class:`FaceSwapper` from a model folder or Hub repo id and a registered detector name."""
+    import zoo
+
+    folder = zoo.from_pretrained(model, revision=revision)
+    generator = folder.parts["generator"].to(device).eval()
+    built = zoo.build("detector", detector, **(detector_args or {}))
+    if not callable(getattr(built, "detect", None)):
+        raise ZooError(f"detector '{detector}' has no detect(images) method")
+    return FaceSwapper(generator=generator, detector=built.detect, device=device)
+
+
+def compare_strip(images: Sequence[np.ndarray], height: int | None = None) -> np.ndarray:
+    """Images side by side at one height (the tallest, capped at 1080 px), separated by white bars."""
+    import cv2
+
+    height = height or min(max(image.shape[0] for image in images), _COMPARE_HEIGHT_CAP)
+    gap = np.full((height, max(4, height // 100), 3), 255, dtype=np.uint8)
+    row: list[np.ndarray] = []
+    for image in images:
+        width = max(1, round(image.shape[1] * height / image.shape[0]))
+        shrinking = height < image.shape[0]
+        row.append(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC))
+        row.append(gap)
+    return np.ascontiguousarray(np.concatenate(row[:-1], axis=1))
+
+
+def swap_files(
+    swapper: FaceSwapper,
+    source: str | Path,
+    target: str | Path,
+    output: str | Path,
+    face_index: int | None = None,
+    all_faces: bool = False,
+    compare: bool = False,
+    on_skip: Callable[[Path, ZooError], None] | None = None,
+) -> list[Path]:
+    """Swap ``source``'s face into ``target`` (a photo or a folder of photos); returns files written.
+
+    A single target writes ``output`` (a file; its folder must exist). A target folder writes one
+    PNG per photo into the folder ``output`` (created if its parent exists); a photo there that
+    cannot be swapped is reported to ``on_skip`` and the rest go on (without ``on_skip`` the
+    first failure raises). ``compare`` also writes ``<name>_compare.png``: source | target | result.
+    """
+    source, target, output = Path(source), Path(target), Path(output)
+    if target.is_dir():
+        jobs = _folder_jobs(target, output)
+    else:
+        _check_output_folder(output.parent, output)
+        jobs = [(target, output)]
+    source_photo = load_image(source)
+    preloaded = {target: load_image(target)} if len(jobs) == 1 and jobs[0][0] == target else {}
+    source_face = swapper.source_face(source_photo, where=f"source photo {source}")
+    written: list[Path] = []
+    for photo_path, out_path in jobs:
+        try:
+            photo = preloaded.pop(photo_path) if photo_path in preloaded else load_image(photo_path)
+            result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=f"target {photo_path}")
+        except ZooError as error:
+            if on_skip is None:
+                raise
+            on_skip(photo_path, error)
+            continue
+        save_image(out_path, result)
+        written.append(out_path)
+        if compare:
+            compare_path = out_path.with_name(f"{out_path.stem}_compare.png")
+            save_image(compare_path, compare_strip([source_photo, photo, result]))
+            written.append(compare_path)
+    return written
+
+
+def _check_output_folder(folder: Path, output: Path) -> None:
+    if not folder.is_dir():
+        raise SwapError(f"output directory {folder} does not exist (for -o {output})")
+
+
+def _folder_jobs(target: Path, output: Path) -> list[tuple[Path, Path]]:
+    photos = sorted(path for path in target.iterdir() if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)
+    if not photos:
+        raise SwapError(f"target folder {target} has no images ({', '.join(IMAGE_SUFFIXES)})")
+    if output.exists() and not output.is_dir():
+        raise SwapError(f"-o {output} must be a folder when the target is a folder ({target})")
+    _check_output_folder(output.parent, output)
+    output.mkdir(exist_ok=True)
+    return [(photo, output / f"{photo.stem}.png") for photo in photos]
