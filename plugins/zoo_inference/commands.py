@@ -14,7 +14,7 @@ import yaml
 
 from zoo.errors import ZooError
 
-__all__ = ["parse_component_args", "swap_command"]
+__all__ = ["eval_command", "parse_component_args", "swap_command"]
 
 
 def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
@@ -80,3 +80,60 @@ def swap_command(
         click.echo(str(path))
     if skipped:
         raise ZooError(f"{len(skipped)} photo(s) in {target} could not be swapped (see above)")
+
+
+@click.command("eval")
+@click.option("--model", "-m", required=True, help="Model folder or Hub repo id (org/name).")
+@click.option("--revision", default=None, help="Hub revision (branch, tag or commit) of --model.")
+@click.option("--data", "-d", "data", required=True,
+              help="Folder of aligned faces, one subfolder per identity, or a registered dataset (e.g. synthfaces).")
+@click.option("--data-arg", "data_args", multiple=True, metavar="KEY=VALUE",
+              help="Dataset argument, e.g. --data-arg identities=16 (see `zoo info synthfaces`).")
+@click.option("--judge", default="mobilefacenet", show_default=True, help="Registered identity encoder that judges.")
+@click.option("--judge-arg", "-j", "judge_args", multiple=True, metavar="KEY=VALUE",
+              help="Judge argument, e.g. -j weights=mobilefacenet_casia.safetensors.")
+@click.option("--detector", default=None, help="Registered detector for the landmark distance (skipped without).")
+@click.option("--detector-arg", "-a", "detector_args", multiple=True, metavar="KEY=VALUE",
+              help="Detector argument, e.g. -a body=mobilenet0.25 -a weights=retina.safetensors.")
+@click.option("--pairs", type=click.IntRange(min=1), default=64, show_default=True,
+              help="(source, template) pairs of different identities.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Which pairs are drawn.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Also write the results here.")
+def eval_command(
+    model: str,
+    revision: str | None,
+    data: str,
+    data_args: tuple[str, ...],
+    judge: str,
+    judge_args: tuple[str, ...],
+    detector: str | None,
+    detector_args: tuple[str, ...],
+    pairs: int,
+    seed: int,
+    json_path: Path | None,
+) -> None:
+    """Measure a model: identity (by an independent judge), pose/expression kept, pixels vs ground truth."""
+    if json_path is not None and not json_path.expanduser().parent.is_dir():
+        raise ZooError(f"output directory {json_path.parent} does not exist (for --json {json_path})")
+    if detector_args and detector is None:
+        detector = "retinaface"
+    import json
+
+    import zoo
+    from zoo_inference.evaluate import build_judge, describe_judge_overlap, evaluate_swaps, load_eval_dataset
+
+    folder = zoo.from_pretrained(model, revision=revision)
+    judge_model = build_judge(judge, parse_component_args(judge_args, "-j"))
+    dataset = load_eval_dataset(data, parse_component_args(data_args, "--data-arg"))
+    detect = None
+    if detector is not None:
+        detect = zoo.build("detector", detector, **parse_component_args(detector_args, "-a")).detect
+    result = evaluate_swaps(folder.parts["generator"], dataset, judge_model, pairs=pairs, detector=detect, seed=seed)
+    overlap = describe_judge_overlap(folder.info, judge)
+    if overlap:
+        result.notes.append(overlap)
+    result.details = {"model": str(model), "data": str(data), "judge": judge, "detector": detector, "seed": seed,
+                      **result.details}
+    click.echo(result.table())
+    if json_path is not None:
+        json_path.expanduser().write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")

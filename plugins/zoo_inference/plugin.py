@@ -14,6 +14,7 @@ __all__ = ["register_commands"]
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    from zoo_inference.commands import swap_command
+    from zoo_inference.commands import eval_command, swap_command
 
     cli.add_command(swap_command)
+    cli.add_command(eval_command)

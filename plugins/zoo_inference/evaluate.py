@@ -1,0 +1,287 @@
+"""Measuring a swap model: identity by an independent judge, pose/expression kept, pixels vs ground truth.
+
+A swap has to do two opposite things: carry the source's identity and keep everything else of the
+template. So every number comes with the number a do-nothing model would get (the template
+returned unchanged, or the source pasted as is), and the judge is any registered identity
+encoder, deliberately not necessarily the one the model was trained against: a model can learn
+to fool its own training encoder without looking like the person to anyone else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from zoo.errors import ZooError
+from zoo_datasets.base import FaceDataset, identity_groups
+
+__all__ = [
+    "METRIC_HELP",
+    "EvalError",
+    "EvalPlan",
+    "EvalResult",
+    "aligned_landmarks",
+    "build_judge",
+    "describe_judge_overlap",
+    "evaluate_swaps",
+    "load_eval_dataset",
+    "plan_pairs",
+]
+
+METRIC_HELP: dict[str, str] = {
+    "identity_similarity": "cos(judge(result), judge(source)), higher is better",
+    "identity_similarity_template": "same for the unchanged template: what doing nothing scores",
+    "retrieval_top1": "result recognised as the source's identity among all identities",
+    "retrieval_as_template": "result still recognised as the template's identity (lower is better)",
+    "judge_top1_sources": "judge sanity: source photos recognised as their own identity",
+    "landmark_distance": "5-point landmarks result vs template / inter-ocular distance (lower is better)",
+    "landmark_distance_source": "same for the source itself: what ignoring the template scores",
+    "landmark_detected": "fraction of pairs whose landmarks were found in both result and template",
+    "psnr": "dB against the exact ground-truth swap, higher is better",
+    "ssim": "SSIM against the exact ground-truth swap, higher is better",
+    "pairs": "(source, template) pairs of different identities",
+    "identities": "identities with a source and a gallery",
+    "resolution": "generator output resolution (px)",
+}
+
+_LANDMARK_FACE = 128  # aligned faces are detected at this size ...
+_LANDMARK_MARGIN = 64  # ... with this much replicated border, so the detector sees a whole head
+_JUDGE_SIZE = 112
+
+
+class EvalError(ZooError):
+    """Data that cannot be evaluated: too few identities or images, no such dataset."""
+
+
+@dataclass(frozen=True)
+class EvalPlan:
+    """Which faces are sources, templates and per-identity galleries (disjoint from the sources)."""
+
+    sources: list[int]
+    templates: list[int]
+    galleries: dict[int, list[int]]
+
+
+@dataclass
+class EvalResult:
+    """Metrics (None where not measurable) and notes that say why something was skipped."""
+
+    metrics: dict[str, float | int | None]
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def table(self) -> str:
+        rows = [(name, _format(value), METRIC_HELP.get(name, "")) for name, value in self.metrics.items()]
+        width = [max(len(row[i]) for row in [("metric", "value", ""), *rows]) for i in range(2)]
+        lines = [f"{'metric'.ljust(width[0])}  {'value'.rjust(width[1])}  meaning"]
+        lines += [f"{name.ljust(width[0])}  {value.rjust(width[1])}  {help_}".rstrip() for name, value, help_ in rows]
+        lines += [f"note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.details, "metrics": self.metrics, "notes": self.notes}
+
+
+def _format(value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.4f}"
+
+
+def plan_pairs(dataset: FaceDataset, pairs: int, seed: int = 0, gallery_size: int = 12) -> EvalPlan:
+    """Deterministic pairs: sources cycle over identities, templates come from other identities.
+
+    Each identity's faces are shuffled once; the first few are its possible sources, the rest (up
+    to ``gallery_size``) its gallery, so retrieval never matches a face against itself.
+    """
+    rng = np.random.default_rng(seed)
+    groups = {label: list(rng.permutation(members)) for label, members in identity_groups(dataset).items()}
+    usable = {label: members for label, members in groups.items() if len(members) >= 2}
+    if len(usable) < 2:
+        raise EvalError(
+            f"{dataset!r}: evaluation needs at least 2 identities with 2 or more faces each "
+            f"(one as source, the rest as gallery); found {len(usable)}"
+        )
+    pools = {label: members[: max(1, min(len(members) // 2, 4))] for label, members in usable.items()}
+    galleries = {label: [int(i) for i in members[len(pools[label]):][:gallery_size]] for label, members in usable.items()}
+    labels = sorted(usable)
+    everyone = [(label, int(index)) for label, members in groups.items() for index in members]
+    sources, templates = [], []
+    for k in range(pairs):
+        label = labels[k % len(labels)]
+        pool = pools[label]
+        sources.append(int(pool[(k // len(labels)) % len(pool)]))
+        while True:
+            other, index = everyone[int(rng.integers(len(everyone)))]
+            if other != label:
+                templates.append(index)
+                break
+    return EvalPlan(sources=sources, templates=templates, galleries=galleries)
+
+
+def build_judge(name: str = "mobilefacenet", args: dict[str, Any] | None = None) -> torch.nn.Module:
+    """A registered identity encoder (``forward``: aligned faces → unit embeddings), with real weights."""
+    import zoo
+
+    args = dict(args or {})
+    spec = zoo.get_spec("backbone", name)
+    if "weights" in spec.schema().model_fields and args.get("weights") is None:
+        raise EvalError(
+            f"judge '{name}' needs pretrained weights to mean anything: pass -j weights=PATH "
+            "(e.g. mobilefacenet_casia.safetensors)"
+        )
+    judge = zoo.build("backbone", name, **args)
+    if not isinstance(judge, torch.nn.Module):
+        raise EvalError(f"judge '{name}' is not an identity encoder (it does not build a torch module)")
+    return judge.eval()
+
+
+def load_eval_dataset(data: str | Path, args: dict[str, Any] | None = None) -> FaceDataset:
+    """A folder of aligned faces (one subfolder per identity) or a registered dataset name."""
+    import zoo
+
+    args = dict(args or {})
+    folder = Path(data).expanduser()
+    if folder.is_dir():
+        return zoo.build("dataset", "aligned", root=str(folder), **args)
+    names = [spec.name for spec in zoo.list_components("dataset")]
+    if str(data) in names:
+        return zoo.build("dataset", str(data), **args)
+    raise EvalError(
+        f"--data {data}: no such folder and no registered dataset of that name "
+        f"(datasets: {', '.join(names) or 'none installed'})"
+    )
+
+
+Detector = Callable[[list[np.ndarray]], list[Any]]
+
+
+def aligned_landmarks(detector: Detector, faces: torch.Tensor) -> np.ndarray:
+    """Five landmarks of each aligned face (N×3×r×r) in units of the crop side; NaN where none is found.
+
+    An aligned crop is cut tight around the face, which is not what a detector is trained on, so
+    each crop is enlarged to 128 px and surrounded by a replicated border first.
+    """
+    import cv2
+
+    from zoo_faces.image import to_uint8
+
+    canvas = _LANDMARK_FACE + 2 * _LANDMARK_MARGIN
+    photos = []
+    for face in faces:
+        image = cv2.resize(to_uint8(face), (_LANDMARK_FACE, _LANDMARK_FACE), interpolation=cv2.INTER_CUBIC)
+        photos.append(cv2.copyMakeBorder(image, *(_LANDMARK_MARGIN,) * 4, cv2.BORDER_REPLICATE))
+    found = np.full((len(photos), 5, 2), np.nan)
+    for row, detections in enumerate(detector(photos)):
+        if len(detections) == 0:
+            continue
+        centres = (detections.boxes[:, :2] + detections.boxes[:, 2:]) / 2.0
+        best = int(np.argmin(np.abs(centres - canvas / 2.0).sum(1)))
+        found[row] = (detections.landmarks[best] - _LANDMARK_MARGIN) / _LANDMARK_FACE
+    return found
+
+
+def _landmark_distance(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Mean point distance per pair, in units of the reference's inter-ocular distance (NaN if missing)."""
+    interocular = np.linalg.norm(reference[:, 1] - reference[:, 0], axis=1)
+    return np.linalg.norm(points - reference, axis=2).mean(1) / interocular
+
+
+def _mean(values: np.ndarray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else None
+
+
+@torch.inference_mode()
+def _embed(judge: torch.nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    chunks = [judge(images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
+    return F.normalize(torch.cat(chunks).float(), dim=1)
+
+
+@torch.inference_mode()
+def _swap(generator: torch.nn.Module, sources: torch.Tensor, templates: torch.Tensor, batch_size: int) -> torch.Tensor:
+    chunks = [generator.swap(sources[start:start + batch_size], templates[start:start + batch_size])
+              for start in range(0, len(sources), batch_size)]
+    return torch.cat(chunks).float().clamp(0.0, 1.0)
+
+
+def evaluate_swaps(
+    generator: torch.nn.Module,
+    dataset: FaceDataset,
+    judge: torch.nn.Module,
+    pairs: int = 64,
+    detector: Detector | None = None,
+    seed: int = 0,
+    batch_size: int = 16,
+) -> EvalResult:
+    """Swap ``pairs`` (source, template) faces of different identities and measure the results."""
+    from zoo_curriculum.evaluate import psnr, ssim
+
+    plan = plan_pairs(dataset, pairs, seed)
+    size_in, size_out = int(generator.input_resolution), int(generator.output_resolution)
+    sources = dataset.images(plan.sources, size_in)
+    templates = dataset.images(plan.templates, size_in)
+    results = _swap(generator, sources, templates, batch_size)
+    if not torch.isfinite(results).all():
+        raise EvalError("the generator produced non-finite pixels (NaN/inf): the model's weights are broken")
+
+    source_labels = torch.tensor([dataset.identity(i) for i in plan.sources])
+    template_labels = torch.tensor([dataset.identity(i) for i in plan.templates])
+    gallery_labels = torch.tensor(sorted(plan.galleries))
+    gallery = torch.stack([
+        F.normalize(_embed(judge, dataset.images(plan.galleries[int(label)], _JUDGE_SIZE), batch_size).mean(0), dim=0)
+        for label in gallery_labels
+    ])
+    # sources and templates are judged as the model saw them, so "do nothing" scores exactly the template
+    e_source = _embed(judge, sources, batch_size)
+    e_template = _embed(judge, templates, batch_size)
+    e_result = _embed(judge, results, batch_size)
+    retrieved = gallery_labels[(e_result @ gallery.T).argmax(1)]
+
+    metrics: dict[str, float | int | None] = {
+        "identity_similarity": float((e_result * e_source).sum(1).mean()),
+        "identity_similarity_template": float((e_template * e_source).sum(1).mean()),
+        "retrieval_top1": float((retrieved == source_labels).float().mean()),
+        "retrieval_as_template": float((retrieved == template_labels).float().mean()),
+        "judge_top1_sources": float((gallery_labels[(e_source @ gallery.T).argmax(1)] == source_labels).float().mean()),
+    }
+    notes: list[str] = []
+    if detector is None:
+        metrics |= {"landmark_distance": None, "landmark_distance_source": None, "landmark_detected": None}
+        notes.append("landmark distance skipped: no detector (pass --detector retinaface -a weights=...)")
+    else:
+        on_result = aligned_landmarks(detector, results)
+        on_template = aligned_landmarks(detector, templates)
+        on_source = aligned_landmarks(detector, sources)
+        distance = _landmark_distance(on_result, on_template)
+        metrics |= {
+            "landmark_distance": _mean(distance),
+            "landmark_distance_source": _mean(_landmark_distance(on_source, on_template)),
+            "landmark_detected": float(np.isfinite(distance).mean()),
+        }
+    if getattr(dataset, "supports_exact_swap", False):
+        truth = dataset.exact_swaps(plan.sources, plan.templates, size_out)
+        metrics |= {"psnr": psnr(results, truth), "ssim": ssim(results, truth)}
+    else:
+        metrics |= {"psnr": None, "ssim": None}
+        notes.append(f"PSNR/SSIM skipped: {dataset!r} has no ground-truth swaps (synthfaces has)")
+    metrics |= {"pairs": pairs, "identities": len(plan.galleries), "resolution": size_out}
+    details = {"sources": plan.sources, "templates": plan.templates}
+    return EvalResult(metrics=metrics, notes=notes, details=details)
+
+
+def describe_judge_overlap(model_info: dict[str, Any], judge: str) -> str | None:
+    """A note when the judge is the encoder the model was trained against (scores then flatter it)."""
+    identity = model_info.get("identity")
+    trained_with = identity.get("name") if isinstance(identity, dict) else identity
+    if trained_with == judge:
+        return f"the judge '{judge}' is also the model's training identity encoder: identity scores flatter the model"
+    return None

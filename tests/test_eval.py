@@ -1,0 +1,181 @@
+"""`zoo eval`: each metric checked against swappers whose right answer is known, then the command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+import zoo
+from zoo.cli import main
+from zoo.modelfolder import PartSpec, save_model_folder
+from zoo_datasets.base import FaceDataset, resize_faces
+from zoo_inference.evaluate import EvalError, EvalResult, build_judge, evaluate_swaps, plan_pairs
+
+
+class GlintFaces(FaceDataset):
+    """The first images of a few glint identities (aligned 112 px crops), read with PIL."""
+
+    native_resolution = 112
+
+    def __init__(self, root: Path, identities: int = 6, per_identity: int = 6):
+        self.files: list[Path] = []
+        self.labels: list[int] = []
+        for label, folder in enumerate(sorted(root.iterdir())[:identities]):
+            for file in sorted(folder.glob("*.png"))[:per_identity]:
+                self.files.append(file)
+                self.labels.append(label)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def identity(self, index: int) -> int:
+        return self.labels[index]
+
+    def images(self, indices: Sequence[int], resolution: int, upscaler=None) -> torch.Tensor:
+        faces = [torch.from_numpy(np.array(Image.open(self.files[i]).convert("RGB"))) for i in indices]
+        return resize_faces(torch.stack(faces).permute(0, 3, 1, 2).float() / 255.0, resolution, upscaler)
+
+
+class Oracle(nn.Module):
+    """A swapper with a known answer: returns the template (does nothing) or the source (ignores the template)."""
+
+    def __init__(self, returns: str, resolution: int = 64):
+        super().__init__()
+        self.returns, self.input_resolution, self.output_resolution = returns, resolution, resolution
+
+    def swap(self, source: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
+        return template if self.returns == "template" else source
+
+
+@pytest.fixture(scope="session")
+def glint(assets: Path) -> GlintFaces:
+    return GlintFaces(assets / "faces" / "glint")
+
+
+@pytest.fixture(scope="session")
+def judge_weights(assets: Path) -> str:
+    return str(assets / "weights" / "mobilefacenet_casia.safetensors")
+
+
+@pytest.fixture(scope="session")
+def judge(judge_weights: str) -> nn.Module:
+    return build_judge("mobilefacenet", {"weights": judge_weights})
+
+
+@pytest.fixture(scope="session")
+def detector(assets: Path):
+    built = zoo.build("detector", "retinaface", body="mobilenet0.25",
+                      weights=str(assets / "weights" / "retinaface_mobilenet0.25.safetensors"))
+    return built.detect
+
+
+def test_pairs_are_deterministic_cross_identity_and_sources_stay_out_of_galleries(glint: GlintFaces) -> None:
+    plan = plan_pairs(glint, 20, seed=3)
+    assert plan == plan_pairs(glint, 20, seed=3)
+    assert plan != plan_pairs(glint, 20, seed=4)
+    assert all(glint.identity(s) != glint.identity(t) for s, t in zip(plan.sources, plan.templates))
+    assert sorted({glint.identity(s) for s in plan.sources}) == list(range(6))
+    in_galleries = {index for members in plan.galleries.values() for index in members}
+    assert not in_galleries & set(plan.sources)
+    assert all(glint.identity(i) == label for label, members in plan.galleries.items() for i in members)
+
+
+def test_doing_nothing_scores_as_the_template(glint: GlintFaces, judge: nn.Module, detector) -> None:
+    result = evaluate_swaps(Oracle("template"), glint, judge, pairs=12, detector=detector)
+    metrics = result.metrics
+    assert metrics["identity_similarity"] == pytest.approx(metrics["identity_similarity_template"], abs=1e-5)
+    assert metrics["retrieval_top1"] == 0.0
+    assert metrics["retrieval_as_template"] >= 0.9
+    assert metrics["judge_top1_sources"] >= 0.9
+    assert metrics["landmark_detected"] == 1.0
+    assert metrics["landmark_distance"] == pytest.approx(0.0, abs=1e-6)
+    assert metrics["landmark_distance_source"] > 0.02
+    assert metrics["psnr"] is None and any("no ground-truth swaps" in note for note in result.notes)
+
+
+def test_pasting_the_source_scores_identity_but_loses_the_pose(glint: GlintFaces, judge: nn.Module, detector) -> None:
+    metrics = evaluate_swaps(Oracle("source"), glint, judge, pairs=12, detector=detector).metrics
+    assert metrics["identity_similarity"] == pytest.approx(1.0, abs=1e-4)
+    assert metrics["retrieval_top1"] == metrics["judge_top1_sources"] >= 0.9
+    assert metrics["retrieval_as_template"] <= 0.1
+    assert metrics["landmark_distance"] == pytest.approx(metrics["landmark_distance_source"], abs=1e-6)
+
+
+def test_without_detector_landmarks_are_skipped_with_a_note(glint: GlintFaces, judge: nn.Module) -> None:
+    result = evaluate_swaps(Oracle("template"), glint, judge, pairs=4)
+    assert result.metrics["landmark_distance"] is None
+    assert "landmark distance skipped: no detector (pass --detector retinaface -a weights=...)" in result.notes
+    table = result.table()
+    assert table.splitlines()[0].split() == ["metric", "value", "meaning"]
+    assert "landmark_distance" in table and "note: landmark distance skipped" in table
+
+
+def test_judge_without_weights_is_refused() -> None:
+    with pytest.raises(EvalError, match=r"^judge 'mobilefacenet' needs pretrained weights .*-j weights=PATH"):
+        build_judge("mobilefacenet")
+
+
+def test_one_identity_is_not_enough(glint: GlintFaces, judge: nn.Module) -> None:
+    lonely = GlintFaces(glint.files[0].parent.parent, identities=1)
+    with pytest.raises(EvalError, match="needs at least 2 identities with 2 or more faces each"):
+        evaluate_swaps(Oracle("template"), lonely, judge, pairs=2)
+
+
+def test_eval_result_json_has_metrics_and_notes() -> None:
+    result = EvalResult(metrics={"psnr": None, "pairs": 3}, notes=["n"], details={"model": "m"})
+    assert json.loads(json.dumps(result.to_json())) == {"model": "m", "metrics": {"psnr": None, "pairs": 3}, "notes": ["n"]}
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    generator = zoo.build("backbone", "adain_swap", resolution=16, channels=8, max_channels=16, downsamples=1,
+                          blocks=1, id_dim=16)
+    folder = tmp_path_factory.mktemp("eval") / "model"
+    save_model_folder(folder, {"generator": generator}, {"generator": PartSpec("adain_swap", generator.build_args())},
+                      info={"name": "eval-test"})
+    return folder
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("unknown_data", "error: --data {tmp}/nowhere: no such folder and no registered dataset of that name"),
+        ("judge_without_weights", "error: judge 'mobilefacenet' needs pretrained weights to mean anything: "
+                                  "pass -j weights=PATH (e.g. mobilefacenet_casia.safetensors)"),
+        ("json_in_missing_dir", "error: output directory {tmp}/no_dir does not exist (for --json {tmp}/no_dir/r.json)"),
+        ("missing_model", "error: model folder not found: {tmp}/no_model"),
+    ],
+)
+def test_cli_bad_input_is_one_line(case: str, expected: str, model_dir: Path, judge_weights: str, assets: Path,
+                                   tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, data, judge_args, extra = model_dir, str(assets / "faces" / "glint"), ["-j", f"weights={judge_weights}"], []
+    if case == "unknown_data":
+        data = str(tmp_path / "nowhere")
+    elif case == "judge_without_weights":
+        judge_args = []
+    elif case == "json_in_missing_dir":
+        extra = ["--json", str(tmp_path / "no_dir" / "r.json")]
+    elif case == "missing_model":
+        model = tmp_path / "no_model"
+    code, stdout, stderr = run_cli(["eval", "--model", str(model), "--data", data, *judge_args, *extra], capsys)
+    assert code == 2 and stdout == ""
+    assert stderr.count("\n") == 1
+    assert stderr.startswith(expected.format(tmp=tmp_path))
