@@ -16,7 +16,14 @@ import zoo
 from zoo.cli import main
 from zoo.modelfolder import PartSpec, save_model_folder
 from zoo_datasets.base import FaceDataset, resize_faces
-from zoo_inference.evaluate import EvalError, EvalResult, build_judge, evaluate_swaps, plan_pairs
+from zoo_inference.evaluate import (
+    EvalError,
+    EvalResult,
+    build_judge,
+    describe_judge_overlap,
+    evaluate_swaps,
+    plan_pairs,
+)
 
 
 class GlintFaces(FaceDataset):
@@ -126,6 +133,13 @@ def test_one_identity_is_not_enough(glint: GlintFaces, judge: nn.Module) -> None
     lonely = GlintFaces(glint.files[0].parent.parent, identities=1)
     with pytest.raises(EvalError, match="needs at least 2 identities with 2 or more faces each"):
         evaluate_swaps(Oracle("template"), lonely, judge, pairs=2)
+
+
+def test_a_judge_that_trained_the_model_is_flagged() -> None:
+    trained_with_mobilefacenet = {"identity": {"name": "mobilefacenet", "weights": None}}
+    assert "also the model's training identity encoder" in describe_judge_overlap(trained_with_mobilefacenet, "mobilefacenet")
+    assert describe_judge_overlap(trained_with_mobilefacenet, "arcface_iresnet") is None
+    assert describe_judge_overlap({"identity": {"name": "learned"}}, "mobilefacenet") is None
 
 
 def test_eval_result_json_has_metrics_and_notes() -> None:
