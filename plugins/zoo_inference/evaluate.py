@@ -9,7 +9,6 @@ to fool its own training encoder without looking like the person to anyone else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import torch.nn.functional as F
 
 from zoo.errors import ZooError
 from zoo_datasets.base import FaceDataset, identity_groups
+from zoo_inference.swap import Detector
 
 __all__ = [
     "METRIC_HELP",
@@ -159,9 +159,6 @@ def load_eval_dataset(data: str | Path, args: dict[str, Any] | None = None) -> F
         f"--data {data}: no such folder and no registered dataset of that name "
         f"(datasets: {', '.join(names) or 'none installed'})"
     )
-
-
-Detector = Callable[[list[np.ndarray]], list[Any]]
 
 
 def aligned_landmarks(detector: Detector, faces: torch.Tensor) -> np.ndarray:

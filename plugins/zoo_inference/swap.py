@@ -24,8 +24,10 @@ from zoo_faces.image import load_image, save_image, to_tensor
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "Detector",
     "FaceSwapper",
     "SwapError",
+    "choose_faces",
     "compare_strip",
     "load_swapper",
     "swap_files",
@@ -40,6 +42,7 @@ class SwapError(ZooError):
 
 
 Detector = Callable[[list[np.ndarray]], list[FaceDetections]]
+"""A detector's ``detect``: H×W×3 uint8 RGB photos → their faces, best score first."""
 
 
 @dataclass
