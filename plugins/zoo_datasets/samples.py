@@ -1,0 +1,207 @@
+"""Sample builders: Method P triplets and Method F groups, with the identity rules enforced.
+
+Samples are kept as uint8 (a quarter of float memory) and become float [0,1] only per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import torch
+from torch import Tensor
+from zoo.errors import ZooError
+from zoo_datasets.base import FaceDataset, Upscaler, identity_groups
+
+__all__ = ["SampleSet", "Swapper", "build_triplets", "build_groups", "to_uint8"]
+
+Group = Literal["triplet", "fake_template", "fake_label"]
+_CHUNK = 256
+
+
+class Swapper(Protocol):
+    def swap(self, source: Tensor, template: Tensor) -> Tensor: ...
+
+
+def to_uint8(images: Tensor) -> Tensor:
+    return (images.clamp(0, 1) * 255).round().to(torch.uint8)
+
+
+@dataclass
+class SampleSet:
+    """``(source, template, label)`` samples of one group; labels may be larger than inputs (P8)."""
+
+    group: str
+    source: Tensor
+    template: Tensor
+    label: Tensor
+    source_identity: Tensor
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def batch(self, indices: Sequence[int]) -> dict[str, Tensor]:
+        index = torch.as_tensor(list(indices), dtype=torch.long)
+        return {name: getattr(self, name)[index].float().div_(255) for name in ("source", "template", "label")}
+
+    def subset(self, indices: Sequence[int]) -> SampleSet:
+        index = torch.as_tensor(list(indices), dtype=torch.long)
+        return replace(self, source=self.source[index], template=self.template[index], label=self.label[index],
+                       source_identity=self.source_identity[index])
+
+
+def _upscaler(name: str | Upscaler) -> Upscaler:
+    if not isinstance(name, str):
+        return name
+    from zoo.registry import default_registry
+
+    return default_registry().build("backbone", name)
+
+
+def _check_quantity(quantity: int) -> None:
+    if quantity <= 0:
+        raise ZooError(f"quantity must be a positive number of samples, got {quantity}")
+
+
+def _load(dataset: FaceDataset, indices: list[int], resolution: int, upscaler: Upscaler) -> Tensor:
+    return torch.cat([dataset.images(indices[i:i + _CHUNK], resolution, upscaler) for i in range(0, len(indices), _CHUNK)])
+
+
+def _swap(swapper: Swapper | str, dataset: FaceDataset, sources: list[int], templates: list[int],
+          resolution: int, upscaler: Upscaler) -> Tensor:
+    """Labels at ``resolution``: the dataset's exact ground truth, or the swapper's result."""
+    outputs = []
+    for start in range(0, len(sources), _CHUNK):
+        s, t = sources[start:start + _CHUNK], templates[start:start + _CHUNK]
+        if swapper == "exact":
+            outputs.append(dataset.exact_swaps(s, t, resolution))
+        else:
+            swapped = swapper.swap(dataset.images(s, resolution, upscaler), dataset.images(t, resolution, upscaler))
+            if swapped.shape[-1] != resolution:
+                swapped = torch.nn.functional.interpolate(swapped, size=(resolution, resolution), mode="bilinear",
+                                                          antialias=True, align_corners=False)
+            outputs.append(swapped)
+    return torch.cat(outputs)
+
+
+def _pools(dataset: FaceDataset, indices: Sequence[int] | None) -> dict[int, list[int]]:
+    groups = identity_groups(dataset, list(range(len(dataset))) if indices is None else list(indices))
+    if len(groups) < 2:
+        raise ZooError(f"{dataset!r} has {len(groups)} identity in the chosen faces; swaps need at least two people")
+    return groups
+
+
+def _other_identity(rng: np.random.Generator, labels: list[int], exclude: int) -> int:
+    choice = labels[int(rng.integers(len(labels) - 1))]
+    return choice if choice != exclude else labels[-1]
+
+
+def _pick(rng: np.random.Generator, items: list[int]) -> int:
+    return items[int(rng.integers(len(items)))]
+
+
+def build_triplets(
+    dataset: FaceDataset,
+    *,
+    resolution: int,
+    quantity: int,
+    swapper: Swapper | str,
+    label_resolution: int | None = None,
+    upscaler: str | Upscaler = "bicubic",
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+) -> SampleSet:
+    """Method P (P1/P4/P8/P10): source and template of different people, label = their swap."""
+    _check_quantity(quantity)
+    pools = _pools(dataset, indices)
+    labels = list(pools)
+    rng = np.random.default_rng(seed)
+    sources, templates = [], []
+    for _ in range(quantity):
+        source_id = _pick(rng, labels)
+        sources.append(_pick(rng, pools[source_id]))
+        templates.append(_pick(rng, pools[_other_identity(rng, labels, source_id)]))
+    scaler = _upscaler(upscaler)
+    label = _swap(swapper, dataset, sources, templates, label_resolution or resolution, scaler)
+    return SampleSet(
+        group="triplet",
+        source=to_uint8(_load(dataset, sources, resolution, scaler)),
+        template=to_uint8(_load(dataset, templates, resolution, scaler)),
+        label=to_uint8(label),
+        source_identity=torch.tensor([dataset.identity(i) for i in sources]),
+    )
+
+
+def build_groups(
+    dataset: FaceDataset,
+    *,
+    resolution: int,
+    quantity: int,
+    swapper: Swapper | str,
+    groups: Sequence[Group] = ("fake_template", "fake_label"),
+    upscaler: str | Upscaler = "bicubic",
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+) -> list[SampleSet]:
+    """Method F groups, ``quantity`` samples each.
+
+    F1 fake-template ``(S1, FT, RL)``: RL a real photo of person A, S1 a *different* photo of A,
+    FT = RL with the identity of a reference person R ≠ A swapped in — so swapping S1 onto FT must
+    give RL back. F2 fake-label ``(S2, RT, FL)``: RT a real template, S2 a photo of another person,
+    FL = swap(S2, RT) by the existing swapper.
+    """
+    _check_quantity(quantity)
+    pools = _pools(dataset, indices)
+    labels = list(pools)
+    scaler = _upscaler(upscaler)
+    rng = np.random.default_rng(seed)
+    built = []
+    for group in dict.fromkeys(groups):
+        if group == "fake_template":
+            built.append(_fake_template(dataset, pools, labels, rng, quantity, resolution, swapper, scaler))
+        elif group == "fake_label":
+            built.append(_fake_label(dataset, pools, labels, rng, quantity, resolution, swapper, scaler))
+        else:
+            raise ZooError(f"unknown sample group {group!r}: use fake_template and/or fake_label")
+    return built
+
+
+def _fake_template(dataset: FaceDataset, pools: dict[int, list[int]], labels: list[int], rng: np.random.Generator,
+                   quantity: int, resolution: int, swapper: Any, scaler: Upscaler) -> SampleSet:
+    eligible = [label for label in labels if len(pools[label]) >= 2]
+    if not eligible:
+        raise ZooError(f"fake-template groups (F1) need a person with at least two photos; {dataset!r} has none")
+    reals, sources, references = [], [], []
+    for _ in range(quantity):
+        person = _pick(rng, eligible)
+        real = _pick(rng, pools[person])
+        others = [i for i in pools[person] if i != real]
+        reals.append(real)
+        sources.append(_pick(rng, others))
+        references.append(_pick(rng, pools[_other_identity(rng, labels, person)]))
+    fake_templates = _swap(swapper, dataset, references, reals, resolution, scaler)
+    return SampleSet(
+        group="fake_template",
+        source=to_uint8(_load(dataset, sources, resolution, scaler)),
+        template=to_uint8(fake_templates),
+        label=to_uint8(_load(dataset, reals, resolution, scaler)),
+        source_identity=torch.tensor([dataset.identity(i) for i in sources]),
+    )
+
+
+def _fake_label(dataset: FaceDataset, pools: dict[int, list[int]], labels: list[int], rng: np.random.Generator,
+                quantity: int, resolution: int, swapper: Any, scaler: Upscaler) -> SampleSet:
+    templates, sources = [], []
+    for _ in range(quantity):
+        person = _pick(rng, labels)
+        templates.append(_pick(rng, pools[person]))
+        sources.append(_pick(rng, pools[_other_identity(rng, labels, person)]))
+    return SampleSet(
+        group="fake_label",
+        source=to_uint8(_load(dataset, sources, resolution, scaler)),
+        template=to_uint8(_load(dataset, templates, resolution, scaler)),
+        label=to_uint8(_swap(swapper, dataset, sources, templates, resolution, scaler)),
+        source_identity=torch.tensor([dataset.identity(i) for i in sources]),
+    )
