@@ -193,3 +193,31 @@ def test_cli_bad_input_is_one_line(case: str, expected: str, model_dir: Path, ju
     assert code == 2 and stdout == ""
     assert stderr.count("\n") == 1
     assert stderr.startswith(expected.format(tmp=tmp_path))
+
+
+def test_cli_on_synthfaces_has_ground_truth_and_writes_json(model_dir: Path, judge_weights: str, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "eval.json"
+    code, stdout, stderr = run_cli(["eval", "-m", str(model_dir), "--data", "synthfaces", "--data-arg", "identities=4",
+                                    "--data-arg", "images_per_identity=3", "-j", f"weights={judge_weights}",
+                                    "--pairs", "6", "--json", str(report)], capsys)
+    assert (code, stderr) == (0, "")
+    written = json.loads(report.read_text())
+    assert written["data"] == "synthfaces" and written["judge"] == "mobilefacenet"
+    metrics = written["metrics"]
+    assert metrics["pairs"] == 6 and metrics["identities"] == 4 and metrics["resolution"] == 16
+    assert 0.0 < metrics["psnr"] < 60.0 and -1.0 <= metrics["ssim"] <= 1.0
+    assert -1.0 <= metrics["identity_similarity"] <= 1.0
+    rows = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:] if not line.startswith("note:")}
+    assert rows["psnr"] == f"{metrics['psnr']:.4f}" and rows["landmark_distance"] == "-"
+
+
+def test_cli_on_an_aligned_folder_notes_missing_ground_truth(model_dir: Path, judge_weights: str, assets: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, stderr = run_cli(["eval", "-m", str(model_dir), "--data", str(assets / "faces" / "glint"),
+                                    "--data-arg", "max_identities=3", "--data-arg", "max_per_identity=4",
+                                    "-j", f"weights={judge_weights}", "--pairs", "3"], capsys)
+    assert (code, stderr) == (0, "")
+    rows = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:] if not line.startswith("note:")}
+    assert rows["identities"] == "3" and rows["pairs"] == "3" and rows["psnr"] == "-"
+    assert "note: PSNR/SSIM skipped:" in stdout and "has no ground-truth swaps" in stdout

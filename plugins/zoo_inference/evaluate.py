@@ -264,6 +264,8 @@ def evaluate_swaps(
             "landmark_distance_source": _mean(_landmark_distance(on_source, on_template)),
             "landmark_detected": float(np.isfinite(distance).mean()),
         }
+        if metrics["landmark_distance"] is None:
+            notes.append("landmark distance: the detector found no face in any result (not face-like enough)")
     if getattr(dataset, "supports_exact_swap", False):
         truth = dataset.exact_swaps(plan.sources, plan.templates, size_out)
         metrics |= {"psnr": psnr(results, truth), "ssim": ssim(results, truth)}
