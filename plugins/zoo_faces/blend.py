@@ -57,9 +57,17 @@ def laplacian_pyramid(images: torch.Tensor, levels: int) -> list[torch.Tensor]:
 
 
 def laplacian_blend(
-    foreground: torch.Tensor, background: torch.Tensor, mask: torch.Tensor, levels: int | None = None
+    foreground: torch.Tensor,
+    background: torch.Tensor,
+    mask: torch.Tensor,
+    levels: int | None = None,
+    background_base: bool = False,
 ) -> torch.Tensor:
-    """Blend N×C×H×W ``foreground`` into ``background`` where the N×1×H×W ``mask`` (0..1) is high."""
+    """Blend N×C×H×W ``foreground`` into ``background`` where the N×1×H×W ``mask`` (0..1) is high.
+
+    ``background_base`` keeps the background's coarsest band everywhere: the result then has the
+    background's smooth shading (lighting direction, skin tone) under the foreground's detail.
+    """
     if foreground.shape != background.shape:
         raise ValueError(f"foreground {tuple(foreground.shape)} and background {tuple(background.shape)} differ")
     if mask.ndim != 4 or mask.shape[1] != 1 or mask.shape[-2:] != foreground.shape[-2:]:
@@ -73,6 +81,8 @@ def laplacian_blend(
             masks, laplacian_pyramid(foreground, levels), laplacian_pyramid(background, levels)
         )
     ]
+    if background_base:
+        bands[-1] = gaussian_pyramid(background, len(bands) - 1)[-1]
     result = bands[-1]
     for band in reversed(bands[:-1]):
         result = band + _up(result, band.shape[-2:])

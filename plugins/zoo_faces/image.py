@@ -62,7 +62,7 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
         image = background
     if image.mode != "RGB":
         image = image.convert("RGB")
-    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+    return np.array(image, dtype=np.uint8)  # a writable copy: PIL-backed arrays are read-only
 
 
 def _high_depth_grey(values: np.ndarray, mode: str) -> np.ndarray:

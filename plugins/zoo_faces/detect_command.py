@@ -1,0 +1,78 @@
+"""``zoo detect``: run any registered detector on photos; print or draw what it found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zoo.errors import ZooError
+
+__all__ = ["detect_command", "parse_assignments"]
+
+
+def parse_assignments(pairs: tuple[str, ...] | list[str], option: str = "-a") -> dict[str, Any]:
+    """``key=value`` strings → a dict, each value parsed as YAML (``max_size=640`` is an int)."""
+    import yaml
+
+    parsed: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        if not separator or not key.strip():
+            raise ZooError(f"{option} {pair!r}: expected key=value")
+        try:
+            parsed[key.strip()] = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError as error:
+            first = str(error).splitlines()[0]
+            raise ZooError(f"{option} {pair!r}: value is not valid YAML ({first})") from None
+    return parsed
+
+
+def _draw_path(draw: Path, image: Path, count: int) -> Path:
+    """One picture per image: OUT.png for one image, OUT-<image stem>.png for several."""
+    return draw if count == 1 else draw.with_name(f"{draw.stem}-{image.stem}{draw.suffix}")
+
+
+@click.command("detect")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--detector", "detector_name", default="retinaface", show_default=True,
+              help="A registered detector (`zoo list detector`).")
+@click.option("-a", "--arg", "args", multiple=True, metavar="KEY=VALUE",
+              help="Detector argument, value parsed as YAML, e.g. -a body=mobilenet0.25 -a weights=w.safetensors.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one entry per image with its faces.")
+@click.option("--draw", type=click.Path(path_type=Path),
+              help="Write the picture with numbered boxes and colour-coded landmarks "
+                   "(several images: OUT-<name>.png each).")
+def detect_command(images: tuple[Path, ...], detector_name: str, args: tuple[str, ...], as_json: bool,
+                   draw: Path | None) -> None:
+    """Find faces (boxes, scores, 5 landmarks) in IMAGE... with a registered detector."""
+    import zoo
+    from zoo_faces.draw import LANDMARK_COLOURS, draw_detections
+    from zoo_faces.image import load_image, save_image
+
+    detector = zoo.build("detector", detector_name, **parse_assignments(args))
+    pictures = [load_image(path) for path in images]
+    found = detector.detect(pictures)
+    if draw is not None:
+        for path, picture, faces in zip(images, pictures, found):
+            save_image(_draw_path(draw, path, len(images)), draw_detections(picture, faces))
+    if as_json:
+        payload = [
+            {"image": str(path), "width": picture.shape[1], "height": picture.shape[0], "faces": faces.to_list()}
+            for path, picture, faces in zip(images, pictures, found)
+        ]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    for path, faces in zip(images, found):
+        click.echo(f"{path}: {len(faces)} face{'s' if len(faces) != 1 else ''}")
+        for number, face in enumerate(faces.to_list()):
+            points = " ".join(f"({x:.1f},{y:.1f})" for x, y in face["landmarks"])
+            box = ", ".join(f"{v:.1f}" for v in face["box"])
+            click.echo(f"  {number}: score {face['score']:.3f}  box [{box}]  landmarks {points}")
+    if draw is not None:
+        legend = ", ".join(f"{name} {colour}" for name, colour in
+                           zip(("left eye", "right eye", "nose", "left mouth", "right mouth"), LANDMARK_COLOURS))
+        click.echo(f"drew {draw if len(images) == 1 else _draw_path(draw, Path('<image>'), 2)} "
+                   f"(landmark colours RGB: {legend})", err=True)
