@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import torch
 from torch import Tensor
 from zoo.errors import ZooError
-from zoo_datasets.base import FaceDataset, Upscaler, identity_groups
+from zoo_datasets.base import FaceDataset, Upscaler, identity_groups, resize_faces
+
+if TYPE_CHECKING:
+    from zoo_datasets.augment import PairedAugment
 
 __all__ = ["SampleSet", "Swapper", "build_triplets", "build_groups", "to_uint8"]
 
@@ -42,14 +45,36 @@ class SampleSet:
     def __len__(self) -> int:
         return len(self.source)
 
-    def batch(self, indices: Sequence[int]) -> dict[str, Tensor]:
-        index = torch.as_tensor(list(indices), dtype=torch.long)
-        return {name: getattr(self, name)[index].float().div_(255) for name in ("source", "template", "label")}
+    def batch(self, indices: Sequence[int], augment: PairedAugment | None = None, seed: int = 0) -> dict[str, Tensor]:
+        """Samples ``indices`` as float [0,1] tensors (plus ``source_identity``).
+
+        With ``augment``, each sample is augmented reproducibly from ``(seed, its index)``; the
+        template and label share one draw so the label stays pixel-aligned with the template.
+        """
+        positions = list(indices)
+        index = torch.as_tensor(positions, dtype=torch.long)
+        images = {name: getattr(self, name)[index] for name in ("source", "template", "label")}
+        if augment is not None:
+            images = _augmented(images, positions, augment, seed)
+        batch = {name: pixels.float().div_(255) for name, pixels in images.items()}
+        batch["source_identity"] = self.source_identity[index]
+        return batch
 
     def subset(self, indices: Sequence[int]) -> SampleSet:
         index = torch.as_tensor(list(indices), dtype=torch.long)
         return replace(self, source=self.source[index], template=self.template[index], label=self.label[index],
                        source_identity=self.source_identity[index])
+
+
+def _augmented(images: dict[str, Tensor], positions: list[int], augment: PairedAugment, seed: int) -> dict[str, Tensor]:
+    from zoo_datasets.augment import sample_seed
+
+    out: dict[str, list[Tensor]] = {name: [] for name in images}
+    for row, position in enumerate(positions):
+        arrays = [images[name][row].permute(1, 2, 0).numpy() for name in ("source", "template", "label")]
+        for name, array in zip(("source", "template", "label"), augment(*arrays, seed=sample_seed(seed, position))):
+            out[name].append(torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1))
+    return {name: torch.stack(tensors) if tensors else images[name] for name, tensors in out.items()}
 
 
 def _upscaler(name: str | Upscaler) -> Upscaler:
@@ -60,9 +85,14 @@ def _upscaler(name: str | Upscaler) -> Upscaler:
     return default_registry().build("backbone", name)
 
 
-def _check_quantity(quantity: int) -> None:
+def _check(quantity: int, swapper: Swapper | str) -> None:
     if quantity <= 0:
         raise ZooError(f"quantity must be a positive number of samples, got {quantity}")
+    if isinstance(swapper, str) and swapper != "exact":
+        raise ZooError(f"swapper must be 'exact' or an object with swap(source, template), got the name {swapper!r}; "
+                       "build named swappers first (zoo.build('backbone', name))")
+    if not isinstance(swapper, str) and not callable(getattr(swapper, "swap", None)):
+        raise ZooError(f"swapper {type(swapper).__name__} has no swap(source, template) method")
 
 
 def _load(dataset: FaceDataset, indices: list[int], resolution: int, upscaler: Upscaler) -> Tensor:
@@ -78,11 +108,9 @@ def _swap(swapper: Swapper | str, dataset: FaceDataset, sources: list[int], temp
         if swapper == "exact":
             outputs.append(dataset.exact_swaps(s, t, resolution))
         else:
-            swapped = swapper.swap(dataset.images(s, resolution, upscaler), dataset.images(t, resolution, upscaler))
-            if swapped.shape[-1] != resolution:
-                swapped = torch.nn.functional.interpolate(swapped, size=(resolution, resolution), mode="bilinear",
-                                                          antialias=True, align_corners=False)
-            outputs.append(swapped)
+            with torch.no_grad():
+                swapped = swapper.swap(dataset.images(s, resolution, upscaler), dataset.images(t, resolution, upscaler))
+            outputs.append(resize_faces(swapped.float().clamp(0.0, 1.0), resolution, upscaler))
     return torch.cat(outputs)
 
 
@@ -114,7 +142,7 @@ def build_triplets(
     indices: Sequence[int] | None = None,
 ) -> SampleSet:
     """Method P (P1/P4/P8/P10): source and template of different people, label = their swap."""
-    _check_quantity(quantity)
+    _check(quantity, swapper)
     pools = _pools(dataset, indices)
     labels = list(pools)
     rng = np.random.default_rng(seed)
@@ -152,7 +180,7 @@ def build_groups(
     give RL back. F2 fake-label ``(S2, RT, FL)``: RT a real template, S2 a photo of another person,
     FL = swap(S2, RT) by the existing swapper.
     """
-    _check_quantity(quantity)
+    _check(quantity, swapper)
     pools = _pools(dataset, indices)
     labels = list(pools)
     scaler = _upscaler(upscaler)
