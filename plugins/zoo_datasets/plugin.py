@@ -1,4 +1,4 @@
-"""Registers the dataset readers and the bicubic upscaler. Imports nothing heavy (see zoo.hookspecs)."""
+"""Registers the dataset readers, the bicubic upscaler and ``zoo prepare``. Imports nothing heavy."""
 
 from __future__ import annotations
 
@@ -7,18 +7,29 @@ from typing import TYPE_CHECKING
 from zoo.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    import click
+
     from zoo.registry import RegisterFn
 
-__all__ = ["register_datasets", "register_backbones"]
+__all__ = ["register_datasets", "register_backbones", "register_commands"]
 
 
 @hookimpl
 def register_datasets(register: RegisterFn) -> None:
     register("aligned", "zoo_datasets.aligned:AlignedFaces",
              "already-aligned face crops from a folder, one subfolder per identity")
+    register("folder", "zoo_datasets.folder:PhotoFolder",
+             "photos (one subfolder per identity), detected and aligned once into a cache (zoo prepare)")
 
 
 @hookimpl
 def register_backbones(register: RegisterFn) -> None:
     register("bicubic", "zoo_datasets.upscale:BicubicUpscaler",
              "antialiased bicubic upscaler for resolutions above the data's (P9)")
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    from zoo_datasets.prepare_command import prepare_command  # click only: torch loads inside the command
+
+    cli.add_command(prepare_command)

@@ -1,0 +1,41 @@
+"""``zoo prepare SRC OUT --size N``: a thin CLI over :func:`zoo_datasets.prepare.prepare_folder`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["prepare_command"]
+
+
+@click.command("prepare")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--size", type=click.IntRange(min=8), required=True, help="Side of the aligned crops in pixels.")
+@click.option("--detector", "detector_name", default="retinaface", show_default=True,
+              help="A registered detector (`zoo list detector`).")
+@click.option("-a", "--arg", "args", multiple=True, metavar="KEY=VALUE",
+              help="Detector argument, value parsed as YAML, e.g. -a body=mobilenet0.25 -a weights=w.safetensors.")
+@click.option("--faces", type=click.Choice(["largest", "all"]), default="largest", show_default=True,
+              help="Keep the largest face of each photo, or every face.")
+@click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+def prepare_command(source: Path, output: Path, size: int, detector_name: str, args: tuple[str, ...], faces: str,
+                    no_progress: bool) -> None:
+    """Detect, align and cache the faces of the photos in SOURCE into OUTPUT (resumable).
+
+    Photos in SOURCE/<name>/ are person <name>; photos directly in SOURCE are one person each.
+    Unreadable files and photos without a face are skipped and listed in OUTPUT/report.tsv.
+    """
+    import zoo
+    from zoo_datasets.prepare import photos_in, prepare_folder
+    from zoo_faces.detect_command import parse_assignments
+
+    detector_args = parse_assignments(args)
+    zoo.get_spec("detector", detector_name).validate(detector_args)  # bad arguments fail before any work
+
+    def detector() -> object:
+        return zoo.build("detector", detector_name, **detector_args)
+
+    report = prepare_folder(source, output, size=size, detector=detector, faces=faces, progress=not no_progress)  # type: ignore[arg-type]
+    click.echo(report.summary(), err=True)
