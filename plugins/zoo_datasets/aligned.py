@@ -35,6 +35,8 @@ class AlignedFaces(FaceDataset):
         max_per_identity: Annotated[int | None, Field(gt=0, description="use only the first N photos per person")] = None,
     ):
         self.root = Path(root)
+        if not self.root.exists():
+            raise ZooError(f"aligned dataset: {self.root} does not exist")
         if not self.root.is_dir():
             raise ZooError(f"aligned dataset: {self.root} is not a directory")
         people = sorted(p for p in self.root.iterdir() if p.is_dir())
