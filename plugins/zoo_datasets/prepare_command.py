@@ -28,7 +28,7 @@ def prepare_command(source: Path, output: Path, size: int, detector_name: str, a
     Unreadable files and photos without a face are skipped and listed in OUTPUT/report.tsv.
     """
     import zoo
-    from zoo_datasets.prepare import photos_in, prepare_folder
+    from zoo_datasets.prepare import prepare_folder
     from zoo_faces.detect_command import parse_assignments
 
     detector_args = parse_assignments(args)
