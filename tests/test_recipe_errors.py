@@ -33,7 +33,7 @@ STAGES = BASE.split("stages:\n")[0] + "stages:\n"
 
 CORPUS: list[tuple[str, str, list[str], str]] = [
     ("yaml-syntax", "name: tiny\nstages: [\n  - stage: train\n", [],
-     "recipe.yaml:3:3: YAML syntax error: expected ',' or ']', but got '-'"),
+     "recipe.yaml:3:3: YAML syntax error: expected the node content, but found '-'"),
     ("empty-file", "", [], "recipe.yaml: the recipe is empty"),
     ("comments-only", "# nothing here\n", [], "recipe.yaml: the recipe is empty"),
     ("top-level-list", "- stage: train\n", [],
@@ -47,7 +47,7 @@ CORPUS: list[tuple[str, str, list[str], str]] = [
      "recipe.yaml:16 stages[1].stage: unknown stage 'trian': did you mean 'train'? (9 stages available: `zoo list stage`); "
      "plugins that failed to load: broken (`zoo plugins`)"),
     ("import-path-is-not-a-name", BASE.replace("dataset: synthfaces", "dataset: os:system"), [],
-     "recipe.yaml:3 data.dataset: unknown dataset 'os:system' (4 datasets available: `zoo list dataset`); "
+     "recipe.yaml:3 data.dataset: unknown dataset 'os:system' (3 datasets available: `zoo list dataset`); "
      "plugins that failed to load: broken (`zoo plugins`)"),
     ("wrong-argument-type", BASE.replace("steps: 2", "steps: many"), [],
      "recipe.yaml:17 stages[1].steps: Input should be a valid integer, unable to parse string as an integer (got 'many')"),
@@ -72,7 +72,7 @@ CORPUS: list[tuple[str, str, list[str], str]] = [
     ("resolution-decreasing",
      BASE + "  - stage: grow\n  - stage: build_groups\n    resolution: 32\n    quantity: 4\n"
             "  - stage: build_groups\n    resolution: 16\n    quantity: 4\n", [],
-     "recipe.yaml:24 stages[4].resolution: must not decrease: the previous samples were 32px"),
+     "recipe.yaml:23 stages[4].resolution: must not decrease: the previous samples were 32px"),
     ("grow-not-larger", BASE + "  - stage: grow\n    size: 16\n", [],
      "recipe.yaml:19 stages[2].size: must be greater than the current output resolution 16"),
     ("component-argument-out-of-range", BASE.replace("channels: 8", "channels: -4"), [],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -175,9 +176,11 @@ def test_nan_loss_stops_with_step_and_terms(tmp_path: Path) -> None:
 def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(tmp_path: Path) -> None:
     (tmp_path / "recipe.yaml").write_text(TINY)
 
-    def limit_file_size() -> None:  # files above 96 KiB fail with EFBIG, like a full disk
+    # Files above 320 KiB fail with EFBIG, like a full disk: the end-of-stage-0 checkpoint (weights
+    # about 240 KiB) fits, the first mid-training one (Adam state, about 480 KiB) does not.
+    def limit_file_size() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (96 * 1024, 96 * 1024))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (320 * 1024, 320 * 1024))
 
     result = run_zoo(tmp_path, preexec_fn=limit_file_size)
     assert result.returncode == 2
@@ -189,10 +192,18 @@ def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(tmp_path: P
     assert not list((tmp_path / "run" / "checkpoints").glob(".*.tmp"))
 
 
-def test_two_process_ddp_matches_one_process(uninterrupted: Path, tmp_path: Path) -> None:
-    (tmp_path / "recipe.yaml").write_text(TINY)
-    result = run_zoo(tmp_path, "--nproc", "2")
-    assert result.returncode == 0, result.stderr
-    single, double = weights(uninterrupted), weights(tmp_path)
+def test_two_process_ddp_matches_one_process(tmp_path: Path) -> None:
+    # Short stages: over tens of Adam steps, rounding differences between batch splits grow
+    # (Adam scales near-zero gradients up to full steps). A synchronisation bug moves weights by
+    # about the learning rate (2e-3) in a single step, far above the tolerance.
+    short = TINY.replace("steps: 12", "steps: 4").replace("steps: 8", "steps: 3")
+    for name, args in (("single", ()), ("double", ("--nproc", "2"))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "recipe.yaml").write_text(short)
+        result = run_zoo(tmp_path / name, *args)
+        assert result.returncode == 0, result.stderr
+    single, double = weights(tmp_path / "single"), weights(tmp_path / "double")
     worst = max(float((single[k] - double[k]).abs().max()) for k in single)
-    assert worst <= 1e-5, worst
+    assert worst <= 2e-4, worst
+    losses = [(tmp_path / n / "run" / "metrics.jsonl").read_text().splitlines()[0] for n in ("single", "double")]
+    assert json.loads(losses[0])["loss"] == pytest.approx(json.loads(losses[1])["loss"], rel=1e-5)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError
 
 from zoo.errors import ZooError
 
@@ -142,7 +144,11 @@ def _join(grouped: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
     # Tied/shared storage is not allowed by safetensors: give each entry its own copy.
-    save_file({k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()}, str(path))
+    try:
+        save_file({k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()}, str(path))
+    except SafetensorError as error:  # the Rust writer reports a full disk as its own error type
+        code = re.search(r"os error (\d+)", str(error))
+        raise (OSError(int(code[1]), os.strerror(int(code[1]))) if code else OSError(str(error))) from None
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
 

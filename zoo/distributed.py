@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistInfo", "init_distributed", "pick_device", "barrier", "shutdown_distributed"]
+__all__ = ["DistInfo", "init_distributed", "pick_device", "barrier", "shutdown_distributed", "mean_across"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +57,16 @@ def barrier(info: DistInfo) -> None:
 def shutdown_distributed(info: DistInfo) -> None:
     if info.enabled and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def mean_across(info: DistInfo, values: dict[str, float]) -> dict[str, float]:
+    """Average logged numbers over processes, so a 2-process run reports the global batch's loss.
+
+    Every rank must call this with the same keys in the same order (all reach the same log step).
+    """
+    if not info.enabled or not values:
+        return values
+    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+    stacked = torch.tensor(list(values.values()), dtype=torch.float64, device=device)
+    dist.all_reduce(stacked)
+    return dict(zip(values, (stacked / info.world_size).tolist()))

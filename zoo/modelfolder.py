@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from safetensors import SafetensorError
+
 from zoo.errors import ComponentNotFound, WeightsError, ZooError
 
 if TYPE_CHECKING:
@@ -160,8 +162,10 @@ def save_model_folder(
                            has_recipe=recipe_text is not None, license=license)
         _write_text(staging / CARD_NAME, card)
         _publish(staging, target)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, (OSError, SafetensorError)):  # a full disk, a read-only folder
+            raise ModelFolderError(f"{target}: could not write the model folder ({error}); nothing was written") from None
         raise
     return target
 
@@ -516,7 +520,6 @@ def _mismatches(
 
 
 def _load_strict(module: nn.Module, path: Path, what: str) -> None:
-    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     try:

@@ -16,6 +16,7 @@ from pydantic import Field
 from torch import Tensor, nn
 from zoo.checkpoint import flatten_optimizer_state, unflatten_optimizer_state
 from zoo.context import Interrupted, RunContext, StageSummary
+from zoo.distributed import mean_across
 from zoo.errors import ZooError
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.batches import BatchOrder
@@ -135,38 +136,40 @@ class Train:
         generator.train()
         if discriminator is not None:
             discriminator.train()
-        progress = _progress(context, steps, start)
+        progress = _Progress(context, steps, start)
         window: dict[str, list[float]] = {}
         started, seen = time.perf_counter(), 0
-        for step in range(start, steps):
-            if fading:
-                generator.set_fade(min(1.0, (step + 1) / max(1, fade_steps)))
-                context.artifact_meta[FADE] = float(generator.fade_alpha) < 1.0
-            batches = [(s.group, s.batch(order.indices(step, context.dist))) for s, order in zip(sets, orders)]
-            terms = self._step(context, model, generator, discriminator, batches, g_params, g_opt, d_opt)
-            if ema:
-                with torch.no_grad():
-                    for n in names:
-                        ema[n].lerp_(named[n].detach(), 1 - self.ema)
-            seen += self.batch_size * len(sets)
-            for key, value in terms.items():
-                window.setdefault(key, []).append(value)
-            if (step + 1) % self.log_every == 0 or step + 1 == steps:
-                rate = seen / max(time.perf_counter() - started, 1e-9)
-                means = {k: sum(v) / len(v) for k, v in window.items()}
-                context.metrics.log(stage=context.stage_index, step=step + 1, images_per_s=round(rate, 2), **means)
-                progress.set_postfix(loss=f"{means['loss']:.4f}", img_s=f"{rate:.1f}")
-                if step + 1 < steps:
-                    window = {}
-            progress.update(1)
-            done = step + 1
-            if context.interrupted:
-                self._checkpoint(context, done, g_opt, d_opt, ema)
-                progress.close()
-                raise Interrupted(f"interrupted at stage {context.stage_index} step {done}; checkpoint written, continue with --resume")
-            if done % context.recipe.output.checkpoint_every == 0 and done < steps:
-                self._checkpoint(context, done, g_opt, d_opt, ema)
-        progress.close()
+        try:
+            for step in range(start, steps):
+                if fading:
+                    generator.set_fade(min(1.0, (step + 1) / max(1, fade_steps)))
+                    context.artifact_meta[FADE] = float(generator.fade_alpha) < 1.0
+                batches = [(s.group, s.batch(order.indices(step, context.dist))) for s, order in zip(sets, orders)]
+                terms = self._step(context, model, generator, discriminator, batches, g_params, g_opt, d_opt)
+                if ema:
+                    with torch.no_grad():
+                        for n in names:
+                            ema[n].lerp_(named[n].detach(), 1 - self.ema)
+                seen += self.batch_size * len(sets)
+                for key, value in terms.items():
+                    window.setdefault(key, []).append(value)
+                done = step + 1
+                if done % self.log_every == 0 or done == steps:
+                    rate = seen / max(time.perf_counter() - started, 1e-9)
+                    means = mean_across(context.dist, {k: sum(v) / len(v) for k, v in window.items()})
+                    context.metrics.log(stage=context.stage_index, step=done, images_per_s=round(rate, 2), **means)
+                    progress.report(done, means["loss"], rate)
+                    if done < steps:
+                        window = {}
+                progress.update()
+                if context.interrupted:
+                    self._checkpoint(context, done, g_opt, d_opt, ema)
+                    raise Interrupted(f"interrupted at stage {context.stage_index} step {done}; "
+                                      "checkpoint written, continue with --resume")
+                if done % context.recipe.output.checkpoint_every == 0 and done < steps:
+                    self._checkpoint(context, done, g_opt, d_opt, ema)
+        finally:
+            progress.close()  # before any error message, so the error is the last line printed
         if ema:
             with torch.no_grad():
                 for n in names:
@@ -203,7 +206,7 @@ class Train:
                 if hasattr(loss.module, "discriminator_loss"):
                     for key, value in loss.module.discriminator_loss(detached).items():
                         d_total = d_total + value
-                        terms[f"D/{key}"] = float(value)
+                        terms[f"D/{key}"] = float(value.detach())
             d_total.backward()
             if context.dist.enabled:
                 _average_gradients(discriminator, context.dist.world_size)
@@ -215,7 +218,7 @@ class Train:
         for loss in context.losses:
             for key, value in loss.module(inputs).items():
                 total = total + loss.weight * value
-                terms[key if key.startswith(loss.name) else f"{loss.name}/{key}"] = float(value)
+                terms[key if key.startswith(loss.name) else f"{loss.name}/{key}"] = float(value.detach())
         terms["loss"] = float(total)
         if not all(math.isfinite(v) for v in terms.values()):
             latest = context.checkpointer.latest()
@@ -257,7 +260,7 @@ class Train:
 
     def _finish(self, context: RunContext, generator: nn.Module, sets: list, steps: int, seconds: float,
                 window: dict[str, list[float]]) -> None:
-        final = {k: sum(v) / len(v) for k, v in window.items() if not k.startswith("D/")}
+        final = mean_across(context.dist, {k: sum(v) / len(v) for k, v in window.items() if not k.startswith("D/")})
         context.summaries.append(StageSummary(context.stage_index, "train", generator.output_resolution,
                                               sum(len(s) for s in sets), steps, seconds, final))
         if context.dist.is_main:
@@ -270,8 +273,29 @@ class Train:
             save_grid(path, {**preview, "result": result}, title=f"stage {context.stage_index} train")
 
 
-def _progress(context: RunContext, steps: int, start: int) -> Any:
-    from tqdm import tqdm
+class _Progress:
+    """A tqdm bar on a terminal; one plain line per log interval when stderr is a file or a pipe.
 
-    return tqdm(total=steps, initial=start, disable=not context.dist.is_main, file=sys.stderr, mininterval=0.5,
-                desc=f"stage {context.stage_index} train", unit="step", dynamic_ncols=True, leave=True)
+    Redirected tqdm output is a wall of carriage returns, unreadable in CI logs and ``zoo run > log``.
+    """
+
+    def __init__(self, context: RunContext, steps: int, start: int) -> None:
+        from tqdm import tqdm
+
+        self.label = f"stage {context.stage_index} train"
+        self.steps = steps
+        self.enabled = context.dist.is_main
+        self.bar = tqdm(total=steps, initial=start, file=sys.stderr, mininterval=0.5, desc=self.label, unit="step",
+                        dynamic_ncols=True, leave=True, disable=not (self.enabled and sys.stderr.isatty()))
+
+    def report(self, step: int, loss: float, rate: float) -> None:
+        if not self.bar.disable:
+            self.bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{rate:.1f}", refresh=False)
+        elif self.enabled:
+            print(f"{self.label} step {step}/{self.steps}  loss {loss:.4f}  {rate:.1f} img/s", file=sys.stderr, flush=True)
+
+    def update(self) -> None:
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -40,14 +40,16 @@ class _PatchNet(nn.Module):
         strides = [2] * layers + [1]
         self.levels = nn.ModuleList()
         for level, (cin, cout, stride) in enumerate(zip([3, *widths], widths, strides)):
-            conv = self._conv(cin, cout, stride, spectral_norm)
-            norm = nn.InstanceNorm2d(cout) if instance_norm and level > 0 else nn.Identity()
+            normalised = instance_norm and level > 0
+            # A bias before instance norm is subtracted again: it would only learn rounding noise.
+            conv = self._conv(cin, cout, stride, spectral_norm, bias=not normalised)
+            norm = nn.InstanceNorm2d(cout) if normalised else nn.Identity()
             self.levels.append(nn.Sequential(conv, norm, nn.LeakyReLU(_LEAK, inplace=True)))
         self.logits = self._conv(widths[-1], 1, 1, spectral_norm)
 
     @staticmethod
-    def _conv(cin: int, cout: int, stride: int, spectral_norm: bool) -> nn.Module:
-        conv = nn.Conv2d(cin, cout, _KERNEL, stride=stride, padding=_PADDING)
+    def _conv(cin: int, cout: int, stride: int, spectral_norm: bool, bias: bool = True) -> nn.Module:
+        conv = nn.Conv2d(cin, cout, _KERNEL, stride=stride, padding=_PADDING, bias=bias)
         return with_spectral_norm(conv) if spectral_norm else conv
 
     def forward(self, x: Tensor) -> ScaleOutput:

@@ -58,13 +58,17 @@ class AdaIN(nn.Module):
 
 
 class FusionBlock(nn.Module):
-    """Residual block whose two convolutions are each followed by AdaIN with the source identity."""
+    """Residual block whose two convolutions are each followed by AdaIN with the source identity.
+
+    The convolutions have no bias: instance normalisation subtracts it again, so its gradient is
+    only rounding noise, which Adam would turn into full-size random steps.
+    """
 
     def __init__(self, channels: int, id_dim: int):
         super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
         self.norm1 = AdaIN(channels, id_dim)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
         self.norm2 = AdaIN(channels, id_dim)
 
     def forward(self, features: Tensor, identity: Tensor) -> Tensor:

@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from zoo.errors import ZooError
-from zoo.recipe.source import LocatedYaml, YamlPath
+from zoo.recipe.source import LocatedYaml, YamlPath, load_value
 from zoo.schema import format_path
 
 __all__ = ["parse_override", "apply_overrides"]
@@ -19,7 +19,7 @@ def parse_override(text: str) -> tuple[YamlPath, Any]:
         raise ZooError(f"override {text!r} must look like key.path=value (e.g. stages.2.lr=1e-5)")
     path: YamlPath = tuple(int(part) if part.isdigit() else part for part in key.strip().split("."))
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = load_value(raw) if raw.strip() else ""
     except yaml.YAMLError as error:
         raise ZooError(f"override {text!r}: value is not valid YAML: {error}") from None
     return path, value

@@ -6,6 +6,7 @@ Recipe errors must point at a line a person can open, so parsing keeps a map fro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,36 @@ import yaml
 from zoo.errors import RecipeError, ZooError
 from zoo.schema import format_path
 
-__all__ = ["YamlPath", "LocatedYaml", "read_recipe_text", "parse_located"]
+__all__ = ["YamlPath", "LocatedYaml", "RecipeLoader", "load_value", "read_recipe_text", "parse_located"]
 
 YamlPath = tuple[str | int, ...]
+
+
+class RecipeLoader(yaml.SafeLoader):
+    """SafeLoader that reads ``1e-4`` as a float, as YAML 1.2 does.
+
+    PyYAML follows YAML 1.1, where a float needs a dot, so ``lr: 1e-4`` would arrive as a string;
+    learning rates are written that way in every training config.
+    """
+
+
+RecipeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+        |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def load_value(text: str) -> Any:
+    """Parse a YAML scalar or snippet (an override value) with the recipe's rules."""
+    return yaml.load(text, Loader=RecipeLoader)  # noqa: S506 - RecipeLoader is a SafeLoader
 
 
 @dataclass
@@ -74,7 +102,7 @@ def _walk(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], problems:
 
 def parse_located(text: str, file: str) -> LocatedYaml:
     """Parse one YAML document safely (no Python tags), recording line numbers."""
-    loader = yaml.SafeLoader(text)
+    loader = RecipeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
