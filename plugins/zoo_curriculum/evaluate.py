@@ -41,7 +41,10 @@ def ssim(result: torch.Tensor, target: torch.Tensor) -> float:
 
 
 class Evaluate:
-    """Metrics on held-out identities (L1, PSNR, SSIM against ground truth) and a sample grid."""
+    """Metrics on held-out identities (L1, PSNR, SSIM against ground truth) and a sample grid.
+
+    Each score comes with the template-unchanged baseline, so a number can be read as progress.
+    """
 
     def __init__(
         self,
@@ -81,10 +84,14 @@ class Evaluate:
             generator.eval()
             result = generator(source_images.to(context.device), template_images.to(context.device)).float().cpu()
             generator.train()
+        # The do-nothing baseline: a model that returns the template unchanged scores this much.
+        unchanged = context.data.images(templates, out)
         metrics = {
             "l1": float((result - target).abs().mean()),
             "psnr": psnr(result, target),
             "ssim": ssim(result, target),
+            "template_psnr": psnr(unchanged, target),
+            "template_ssim": ssim(unchanged, target),
             "resolution": out,
             "pairs": self.pairs,
         }
@@ -93,8 +100,9 @@ class Evaluate:
         if context.dist.is_main:
             path = context.run_dir / "grids" / f"stage{context.stage_index:02d}-evaluate-{out}px.png"
             save_grid(path, {"source": source_images, "template": template_images, "result": result, "label": target},
-                      title=f"held-out: psnr {metrics['psnr']:.2f} ssim {metrics['ssim']:.3f}")
+                      title=f"held-out: psnr {metrics['psnr']:.2f} ssim {metrics['ssim']:.3f} "
+                            f"(template unchanged: {metrics['template_psnr']:.2f} / {metrics['template_ssim']:.3f})")
             context.artifact_meta["grid"] = str(path)
         summary = StageSummary(context.stage_index, "evaluate", out, self.pairs, seconds=time.perf_counter() - started,
-                               losses={"l1": metrics["l1"], "psnr": metrics["psnr"], "ssim": metrics["ssim"]})
+                               losses={k: metrics[k] for k in ("l1", "psnr", "ssim", "template_psnr")})
         context.summaries.append(summary)

@@ -219,7 +219,7 @@ class Train:
             for key, value in loss.module(inputs).items():
                 total = total + loss.weight * value
                 terms[key if key.startswith(loss.name) else f"{loss.name}/{key}"] = float(value.detach())
-        terms["loss"] = float(total)
+        terms["loss"] = float(total.detach())
         if not all(math.isfinite(v) for v in terms.values()):
             latest = context.checkpointer.latest()
             kept = f"last good checkpoint: {latest.path}" if latest else "no checkpoint was written yet"
