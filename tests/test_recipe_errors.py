@@ -42,7 +42,8 @@ CORPUS: list[tuple[str, str, list[str], str]] = [
      "recipe.yaml:18 trainer: unknown section (valid: name, description, seed, device, data, model, losses, stages, output)"),
     ("unknown-stage-argument", BASE.replace("steps: 2", "step: 2"), [],
      "recipe.yaml:17 stages[1].step: unknown argument (valid: steps, epochs, batch_size, lr, betas, optimizer, "
-     "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, bf16)"),
+     "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, validate_every, "
+     "validate_pairs, bf16)"),
     ("unknown-stage-name", BASE.replace("stage: train", "stage: trian"), [],
      "recipe.yaml:16 stages[1].stage: unknown stage 'trian': did you mean 'train'? (9 stages available: `zoo list stage`); "
      "plugins that failed to load: broken (`zoo plugins`)"),
@@ -83,7 +84,8 @@ CORPUS: list[tuple[str, str, list[str], str]] = [
      "override 'model.critic.channels=3': model.critic does not exist (keys here: generator)"),
     ("override-unknown-argument", BASE, ["stages.1.lrr=0.1"],
      "-o stages.1.lrr=0.1 stages[1].lrr: unknown argument (valid: steps, epochs, batch_size, lr, betas, optimizer, "
-     "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, bf16)"),
+     "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, validate_every, "
+     "validate_pairs, bf16)"),
     ("override-bad-type", BASE, ["seed=abc"], "-o seed=abc seed: Input should be a valid integer, unable to parse "
      "string as an integer (got 'abc')"),
 ]

@@ -60,6 +60,7 @@ stages:
     steps: 8
     batch_size: 4
     lr: 0.0005
+    validate_every: 4
   - stage: export
 output:
   dir: run
@@ -99,6 +100,9 @@ def test_run_writes_model_folder_metrics_grids_and_summary(uninterrupted: Path) 
     assert grids == ["stage01-train-16px.png", "stage04-train-32px.png", "stage05-train-32px.png"]
     lines = (run / "metrics.jsonl").read_text().splitlines()
     assert len(lines) >= 3
+    checks = [json.loads(line) for line in lines if '"validate"' in line]
+    assert [(c["stage"], c["step"], c["resolution"]) for c in checks] == [(5, 4, 32), (5, 8, 32)]
+    assert all(0 < c["val_l1"] < 1 for c in checks)
     config = (run / "model" / "config.json").read_text()
     assert '"growth": [\n' in config or '"growth": [32]' in config
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Annotated
 
 import torch
@@ -15,7 +16,7 @@ from zoo_curriculum.planning import generator_resolution
 from zoo_curriculum.splits import held_out_indices
 from zoo_curriculum.swappers import resolve_swapper
 
-__all__ = ["Evaluate", "METRICS", "psnr", "ssim"]
+__all__ = ["Evaluate", "HeldOutPairs", "METRICS", "held_out_pairs", "psnr", "ssim"]
 
 METRICS = "metrics"
 
@@ -40,6 +41,44 @@ def ssim(result: torch.Tensor, target: torch.Tensor) -> float:
     return float(value.mean())
 
 
+@dataclass(frozen=True)
+class HeldOutPairs:
+    """Swaps of held-out identities: inputs at the generator's input size, the rest at its output size."""
+
+    source: torch.Tensor
+    template: torch.Tensor
+    target: torch.Tensor
+    unchanged: torch.Tensor
+
+
+def held_out_pairs(context: RunContext, pairs: int, reference: str, salt: str) -> HeldOutPairs:
+    """The same (source, template) pairs for the same recipe seed, stage and salt; different identities.
+
+    ``reference`` 'exact' uses the dataset's ground-truth swaps when it has them (synthfaces) and the
+    classical compositor otherwise; any other name is a registered swapper.
+    """
+    generator = context.parts["generator"]
+    indices = held_out_indices(context) or list(range(len(context.data)))
+    seed = torch.Generator().manual_seed(context.seed_for(context.stage_index, salt))
+    picks = torch.randint(len(indices), (pairs, 2), generator=seed)
+    sources, templates = [], []
+    for a, b in picks.tolist():
+        source, template = indices[a], indices[b]
+        if context.data.identity(source) == context.data.identity(template):
+            template = indices[(b + 1) % len(indices)]
+        sources.append(source)
+        templates.append(template)
+    out, inputs = generator.output_resolution, generator.input_resolution
+    if reference == "exact" and getattr(context.data, "supports_exact_swap", False):
+        target = context.data.exact_swaps(sources, templates, out)
+    else:
+        name = "classical_compositor" if reference == "exact" else reference
+        target = resolve_swapper(context, name, {}, None).swap(
+            context.data.images(sources, out), context.data.images(templates, out))
+    return HeldOutPairs(context.data.images(sources, inputs), context.data.images(templates, inputs), target,
+                        context.data.images(templates, out))
+
+
 class Evaluate:
     """Metrics on held-out identities (L1, PSNR, SSIM against ground truth) and a sample grid.
 
@@ -60,37 +99,18 @@ class Evaluate:
     def run(self, context: RunContext) -> None:
         started = time.perf_counter()
         generator = context.parts["generator"]
-        indices = held_out_indices(context) or list(range(len(context.data)))
-        generator_seed = torch.Generator().manual_seed(context.seed_for(context.stage_index, "evaluate"))
-        picks = torch.randint(len(indices), (self.pairs, 2), generator=generator_seed)
-        sources, templates = [], []
-        for a, b in picks.tolist():
-            source, template = indices[a], indices[b]
-            if context.data.identity(source) == context.data.identity(template):
-                template = indices[(b + 1) % len(indices)]
-            sources.append(source)
-            templates.append(template)
+        held = held_out_pairs(context, self.pairs, self.reference, salt="evaluate")
         out = generator.output_resolution
-        inputs = generator.input_resolution
-        source_images = context.data.images(sources, inputs)
-        template_images = context.data.images(templates, inputs)
-        if self.reference == "exact" and getattr(context.data, "supports_exact_swap", False):
-            target = context.data.exact_swaps(sources, templates, out)
-        else:
-            name = "classical_compositor" if self.reference == "exact" else self.reference
-            target = resolve_swapper(context, name, {}, None).swap(
-                context.data.images(sources, out), context.data.images(templates, out))
+        source_images, template_images, target, unchanged = held.source, held.template, held.target, held.unchanged
         with torch.no_grad():
             generator.eval()
             result = generator(source_images.to(context.device), template_images.to(context.device)).float().cpu()
             generator.train()
-        # The do-nothing baseline: a model that returns the template unchanged scores this much.
-        unchanged = context.data.images(templates, out)
         metrics = {
             "l1": float((result - target).abs().mean()),
             "psnr": psnr(result, target),
             "ssim": ssim(result, target),
-            "template_psnr": psnr(unchanged, target),
+            "template_psnr": psnr(unchanged, target),  # the do-nothing baseline: the template returned as is
             "template_ssim": ssim(unchanged, target),
             "resolution": out,
             "pairs": self.pairs,

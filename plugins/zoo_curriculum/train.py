@@ -20,6 +20,7 @@ from zoo.distributed import mean_across
 from zoo.errors import ZooError
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.batches import BatchOrder
+from zoo_curriculum.evaluate import HeldOutPairs, held_out_pairs
 from zoo_curriculum.grid import save_grid
 from zoo_curriculum.grow import FADE, NEW_PARAMETERS
 from zoo_curriculum.planning import generator_resolution, samples_fact
@@ -68,6 +69,8 @@ class Train:
         discriminator_lr: Annotated[float | None, Field(gt=0, description="default: lr")] = None,
         fade_steps: Annotated[int | None, Field(ge=0, description="steps to fade a new layer in (default: half the stage)")] = None,
         log_every: Annotated[int, Field(gt=0)] = 10,
+        validate_every: Annotated[int | None, Field(gt=0, description="steps between held-out L1 checks (metrics event 'validate')")] = None,
+        validate_pairs: Annotated[int, Field(gt=0, le=4096, description="held-out pairs per check")] = 32,
         bf16: Annotated[bool, Field(description="bf16 autocast on GPU (ignored on CPU)")] = True,
     ):
         if (steps is None) == (epochs is None):
@@ -77,6 +80,7 @@ class Train:
         self.trainable, self.groups, self.quantity = trainable, groups, quantity
         self.grad_clip, self.ema, self.discriminator_lr = grad_clip, ema, discriminator_lr
         self.fade_steps, self.log_every, self.bf16 = fade_steps, log_every, bf16
+        self.validate_every, self.validate_pairs = validate_every, validate_pairs
 
     # -- plan -------------------------------------------------------------------------------------
 
@@ -136,6 +140,7 @@ class Train:
         generator.train()
         if discriminator is not None:
             discriminator.train()
+        held = held_out_pairs(context, self.validate_pairs, "exact", salt="validate") if self.validate_every else None
         progress = _Progress(context, steps, start)
         window: dict[str, list[float]] = {}
         started, seen = time.perf_counter(), 0
@@ -161,6 +166,8 @@ class Train:
                     progress.report(done, means["loss"], rate)
                     if done < steps:
                         window = {}
+                if held is not None and (done % self.validate_every == 0 or done == steps):
+                    _validate(context, generator, held, done)
                 progress.update()
                 if context.interrupted:
                     self._checkpoint(context, done, g_opt, d_opt, ema)
@@ -271,6 +278,16 @@ class Train:
                 generator.train()
             path = context.run_dir / "grids" / f"stage{context.stage_index:02d}-train-{generator.output_resolution}px.png"
             save_grid(path, {**preview, "result": result}, title=f"stage {context.stage_index} train")
+
+
+def _validate(context: RunContext, generator: nn.Module, held: HeldOutPairs, step: int) -> None:
+    """Held-out L1 against ground truth, with wall time, for validation curves (bench/curriculum)."""
+    with torch.no_grad():
+        generator.eval()
+        result = generator(held.source.to(context.device), held.template.to(context.device)).float().cpu()
+        generator.train()
+    context.metrics.log(stage=context.stage_index, step=step, event="validate", resolution=generator.output_resolution,
+                        val_l1=float((result - held.target).abs().mean()), time=time.time())
 
 
 class _Progress:
