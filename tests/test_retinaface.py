@@ -126,6 +126,7 @@ def test_wrong_architecture_names_missing_and_unexpected_keys(mobilenet_weights)
     assert "missing keys 318 (body.bn1.bias, " in message
     assert "unexpected keys 162 (body.stage1.0.0.weight, " in message
     assert "shape mismatches (file vs model) 109 (fpn.output1.0.weight (64, 64, 1, 1) vs (256, 512, 1, 1), " in message
+    assert message.endswith("; these are mobilenet0.25 weights: add body=mobilenet0.25 (zoo swap/detect: -a body=mobilenet0.25)")
     assert "\n" not in message
 
 

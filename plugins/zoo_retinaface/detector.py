@@ -52,6 +52,21 @@ def prior_boxes(height: int, width: int) -> torch.Tensor:
     return torch.cat(levels).float()
 
 
+def _other_body_hint(path, body: str) -> str:
+    """Name the body a mismatched weights file belongs to: the usual mistake is the default body."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            keys = set(handle.keys())
+    except Exception:  # noqa: BLE001 - a hint only; the strict-load error above is the message
+        return ""
+    for other in BODIES:
+        if other != body and set(build_network(other).state_dict()) == keys:
+            return f"; these are {other} weights: add body={other} (zoo swap/detect: -a body={other})"
+    return ""
+
+
 class RetinaFaceDetector:
     """RetinaFace face detector (retinaface-pytorch; ResNet-50 or MobileNet-0.25 body)."""
 
@@ -91,7 +106,11 @@ class RetinaFaceDetector:
         self.network = build_network(body)
         if pretrained:
             what = f"retinaface ({body})"
-            load_strict(self.network, resolve_weights(self._default_weights(weights), what=what), what=what)
+            path = resolve_weights(self._default_weights(weights), what=what)
+            try:
+                load_strict(self.network, path, what=what)
+            except WeightsError as error:
+                raise WeightsError(f"{error}{_other_body_hint(path, body)}") from None
         self.network.eval().to(self.device)
 
     def _default_weights(self, weights: str | None) -> str:
