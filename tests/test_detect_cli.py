@@ -63,6 +63,16 @@ def test_text_output_for_several_images(tmp_path, mobilenet_args):
     assert (tmp_path / "d-blank.png").is_file()
 
 
+def test_draw_without_a_suffix_writes_png(tmp_path, mobilenet_args):
+    blank = tmp_path / "blank.jpg"
+    from PIL import Image
+
+    Image.new("RGB", (20, 20), (128, 128, 128)).save(blank)
+    result = CliRunner().invoke(cli, ["detect", str(blank), *mobilenet_args, "--draw", str(tmp_path / "boxes")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "boxes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def _run_main(args: list[str], capsys) -> tuple[int, str]:
     with pytest.raises(SystemExit) as exited:
         main(args)

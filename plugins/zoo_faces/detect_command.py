@@ -31,7 +31,9 @@ def parse_assignments(pairs: tuple[str, ...] | list[str], option: str = "-a") ->
 
 
 def _draw_path(draw: Path, image: Path, count: int) -> Path:
-    """One picture per image: OUT.png for one image, OUT-<image stem>.png for several."""
+    """One picture per image: OUT.png for one image, OUT-<image stem>.png for several (PNG if OUT has no suffix)."""
+    if not draw.suffix:
+        draw = draw.with_suffix(".png")
     return draw if count == 1 else draw.with_name(f"{draw.stem}-{image.stem}{draw.suffix}")
 
 
