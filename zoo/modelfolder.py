@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from safetensors import SafetensorError
 
 from zoo.errors import ComponentNotFound, WeightsError, ZooError
+from zoo.statedict import describe_mismatches
 
 if TYPE_CHECKING:
     import torch
@@ -58,7 +59,6 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 _PART_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _WEIGHTS_FILE = re.compile(r"^[A-Za-z0-9_.\-]+\.safetensors$")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_SHOWN = 5
 
 
 class ModelFolderError(ZooError):
@@ -216,7 +216,7 @@ def _verify_rebuild(part: str, module: nn.Module, name: str, args: dict[str, Any
         raise ModelFolderError(f"part '{part}': {error}") from None
     if not isinstance(rebuilt, nn.Module):
         raise ModelFolderError(f"part '{part}': backbone '{name}' does not build a torch module")
-    problems = _mismatches(rebuilt.state_dict(), module.state_dict(), found_as="module", expected_as="rebuilt")
+    problems = describe_mismatches(rebuilt.state_dict(), module.state_dict(), found_as="module", expected_as="rebuilt")
     if problems:
         raise ModelFolderError(
             f"part '{part}': backbone '{name}' built from the given args does not match the module "
@@ -493,32 +493,6 @@ def _build_part(part: str, spec: dict[str, Any], config_path: Path) -> nn.Module
     return module
 
 
-def _listing(names: list[str]) -> str:
-    shown = ", ".join(names[:_SHOWN])
-    return shown + (f", … ({len(names) - _SHOWN} more)" if len(names) > _SHOWN else "")
-
-
-def _mismatches(
-    expected: Mapping[str, torch.Tensor], found: Mapping[str, torch.Tensor], found_as: str = "file", expected_as: str = "model"
-) -> list[str]:
-    """Missing and unexpected keys and shape mismatches, each with a count and the first few names."""
-    problems = []
-    missing = sorted(expected.keys() - found.keys())
-    unexpected = sorted(found.keys() - expected.keys())
-    if missing:
-        problems.append(f"{len(missing)} missing keys: {_listing(missing)}")
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected keys: {_listing(unexpected)}")
-    shapes = [
-        f"{name} {found_as} {tuple(found[name].shape)} vs {expected_as} {tuple(tensor.shape)}"
-        for name, tensor in expected.items()
-        if name in found and found[name].shape != tensor.shape
-    ]
-    if shapes:
-        problems.append(f"{len(shapes)} shape mismatches: {_listing(shapes)}")
-    return problems
-
-
 def _load_strict(module: nn.Module, path: Path, what: str) -> None:
     from safetensors.torch import load_file
 
@@ -526,7 +500,7 @@ def _load_strict(module: nn.Module, path: Path, what: str) -> None:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError) as error:
         raise WeightsError(f"{path}: not a valid safetensors file ({error})") from None
-    problems = _mismatches(module.state_dict(), tensors)
+    problems = describe_mismatches(module.state_dict(), tensors)
     if problems:
         raise WeightsError(f"{path}: weights do not fit {what}: {'; '.join(problems)}")
     module.load_state_dict(tensors, strict=True)

@@ -13,11 +13,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from zoo.errors import WeightsError
+from zoo.statedict import describe_mismatches
 
 __all__ = ["HF_PREFIX", "parse_hf_url", "resolve_weights", "load_strict"]
 
 HF_PREFIX = "hf://"
-_SHOWN = 5
 
 
 def parse_hf_url(url: str) -> tuple[str, str]:
@@ -46,29 +46,6 @@ def resolve_weights(source: str) -> Path:
         raise WeightsError(f"weights {source!r}: cannot download from the Hub ({reason})") from None
 
 
-def _listing(names: list[str]) -> str:
-    shown = ", ".join(names[:_SHOWN])
-    return shown + (f", … ({len(names) - _SHOWN} more)" if len(names) > _SHOWN else "")
-
-
-def _mismatches(model: dict[str, torch.Tensor], loaded: dict[str, torch.Tensor]) -> list[str]:
-    problems = []
-    missing = sorted(model.keys() - loaded.keys())
-    unexpected = sorted(loaded.keys() - model.keys())
-    if missing:
-        problems.append(f"{len(missing)} missing keys: {_listing(missing)}")
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected keys: {_listing(unexpected)}")
-    shapes = [
-        f"{name} file {tuple(loaded[name].shape)} vs model {tuple(tensor.shape)}"
-        for name, tensor in model.items()
-        if name in loaded and loaded[name].shape != tensor.shape
-    ]
-    if shapes:
-        problems.append(f"{len(shapes)} shape mismatches: {_listing(shapes)}")
-    return problems
-
-
 def load_strict(module: torch.nn.Module, source: str, component: str) -> None:
     """Load every tensor of ``module`` from ``source``; any difference raises :class:`WeightsError`."""
     path = resolve_weights(source)
@@ -76,7 +53,7 @@ def load_strict(module: torch.nn.Module, source: str, component: str) -> None:
         loaded = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as error:
         raise WeightsError(f"weights {source!r}: not a safetensors file ({error})") from None
-    problems = _mismatches(module.state_dict(), loaded)
+    problems = describe_mismatches(module.state_dict(), loaded)
     if problems:
         raise WeightsError(f"weights {source!r} do not fit {component}: " + "; ".join(problems))
     module.load_state_dict(loaded, strict=True)
