@@ -89,6 +89,11 @@ class Recipe:
         return Path(self.output.dir) if self.output.dir else Path("runs") / self.name
 
     def resolved_yaml(self) -> str:
+        """The recipe as it ran, with YAML anchors expanded so every stage reads on its own."""
         import yaml
 
-        return yaml.safe_dump(self.resolved, sort_keys=False)
+        class ExpandedDumper(yaml.SafeDumper):
+            def ignore_aliases(self, data: Any) -> bool:
+                return True
+
+        return yaml.dump(self.resolved, Dumper=ExpandedDumper, sort_keys=False)
