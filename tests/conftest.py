@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import zoo  # noqa: F401  - first, so zoo.threads sets OpenMP up before any test module imports torch
+
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -10,6 +10,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from zoo.hookspecs import hookimpl
+from zoo.threads import configure_threads
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,6 +38,9 @@ __version__ = "0.1.0"
 
 # albumentations checks PyPI for updates on import unless told not to; a training tool must not phone home.
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+
+# Before anything imports torch: passive OpenMP waiting and a thread count that shares the CPU (zoo.threads).
+configure_threads()
 
 
 def build(kind: str, name: str, /, **args: Any) -> Any:

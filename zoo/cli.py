@@ -75,11 +75,18 @@ def list_command(kind: str | None, pattern: str) -> None:
         if pattern != "*":
             raise ZooError(f"unknown component kind {kind!r} (kinds: {', '.join(KIND_CHOICES)})")
         kind, pattern = None, kind
+    from zoo.registry import default_registry
+
     specs = zoo.list_components(kind, pattern)
-    if not specs:
+    conflicts = default_registry().conflicts(kind, pattern)
+    if not specs and not conflicts:
         click.echo(f"no {kind or 'component'}s match {pattern!r}", err=True)
         return
     rows = [(spec.kind, spec.name, spec.distribution, spec.summary) for spec in specs]
+    rows += [
+        (k, name, ", ".join(s.distribution for s in owners), "CONFLICT: registered by each of these packages; uninstall one")
+        for (k, name), owners in conflicts.items()
+    ]
     click.echo(_table(rows, ("KIND", "NAME", "PACKAGE", "SUMMARY")))
 
 
@@ -100,6 +107,7 @@ def plugins_command(as_json: bool) -> None:
                 "builtin": info.builtin,
                 "ok": info.ok,
                 "error": info.error,
+                "problems": info.problems,
                 "components": info.components,
             }
             for info in infos
@@ -109,7 +117,7 @@ def plugins_command(as_json: bool) -> None:
     rows = []
     for info in infos:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(info.components.items())) or "-"
-        status = "ok" if info.ok else f"BROKEN: {info.error}"
+        status = "; ".join(["ok" if info.ok else f"BROKEN: {info.error}", *info.problems])
         rows.append((info.name, f"{info.distribution} {info.version}", counts, status))
     click.echo(_table(rows, ("PLUGIN", "PACKAGE", "COMPONENTS", "STATUS")))
 
@@ -132,14 +140,22 @@ def info_command(name: str) -> None:
 @click.option("--force", is_flag=True, help="With --resume: continue even if the recipe changed.")
 @click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes (launched through torchrun; DDP with gloo on CPU, nccl on GPU).")
-def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: bool, force: bool, nproc: int) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON on stdout: the plan (with --dry-run) or the finished run's summary.")
+def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: bool, force: bool, nproc: int,
+                as_json: bool) -> None:
     """Train through a YAML recipe's stages, writing a model folder."""
     from zoo.recipe import load_recipe
+    from zoo.threads import current_settings
 
     loaded = load_recipe(recipe, list(overrides))
     if dry_run:
-        from zoo.plan import render_plan
+        from zoo.plan import plan_rows, render_plan
 
+        if as_json:
+            click.echo(json.dumps({"name": loaded.name, "run_dir": str(loaded.run_dir), "plan": plan_rows(loaded),
+                                   "threads": current_settings().as_dict()}, indent=2))
+            return
         click.echo(loaded.resolved_yaml().rstrip())
         click.echo()
         click.echo(render_plan(loaded))
@@ -148,9 +164,14 @@ def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: 
         from zoo.launch import launch_torchrun
 
         sys.exit(launch_torchrun(recipe, list(overrides), nproc=nproc, resume=resume, force=force))
+    from dataclasses import asdict
+
     from zoo.runner import run_recipe
 
-    run_recipe(loaded, resume=resume, force=force)
+    result = run_recipe(loaded, resume=resume, force=force)
+    if as_json and result.is_main:
+        click.echo(json.dumps({"run_dir": str(result.run_dir), "threads": current_settings().as_dict(),
+                               "stages": [asdict(summary) for summary in result.summaries]}, indent=2))
 
 
 cli.add_command(push_command)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+from zoo.threads import ThreadSettings, current_settings
 
 __all__ = ["launch_torchrun"]
 
@@ -14,4 +17,17 @@ def launch_torchrun(recipe: str, overrides: list[str], *, nproc: int, resume: bo
     for override in overrides:
         command += ["-o", override]
     command += ["--resume"] * resume + ["--force"] * force
-    return subprocess.call(command)
+    return subprocess.call(command, env=child_environment(nproc))
+
+
+def child_environment(nproc: int, settings: ThreadSettings | None = None) -> dict[str, str]:
+    """Share this process's CPUs among the ranks: each gets cpus // nproc threads unless the user chose.
+
+    torchrun would otherwise hand every rank ``OMP_NUM_THREADS=1`` (or, had we left our own choice in
+    the environment, every rank the whole machine's thread count).
+    """
+    env = dict(os.environ)
+    settings = settings or current_settings()
+    if settings.threads_source == "auto":
+        env["OMP_NUM_THREADS"] = str(max(1, settings.cpus // nproc))
+    return env

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from zoo.recipe.model import Recipe
 
-__all__ = ["render_plan"]
+__all__ = ["plan_rows", "render_plan"]
+
+
+def plan_rows(recipe: Recipe) -> list[dict[str, object]]:
+    """The plan as data (``zoo run --dry-run --json``); stages numbered from 1 as a person counts."""
+    return [
+        {"stage": index + 1, "name": config.name, "action": plan.action, "resolution": plan.resolution,
+         "quantity": plan.quantity, "trainable": plan.trainable}
+        for index, (config, plan) in enumerate(zip(recipe.stages, recipe.plans))
+    ]
 
 
 def render_plan(recipe: Recipe) -> str:

@@ -26,14 +26,16 @@ from zoo.errors import ZooError
 from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
 from zoo.registry import default_registry
+from zoo.threads import current_settings
 
-__all__ = ["RunResult", "build_context", "run_recipe", "render_summary"]
+__all__ = ["RunResult", "build_context", "run_header", "run_recipe", "render_summary"]
 
 
 @dataclass
 class RunResult:
     run_dir: Path
     summaries: list[StageSummary]
+    is_main: bool = True  # False in the other ranks of a torchrun job: they report nothing
 
 
 def _check_resume(recipe: Recipe, existing: Checkpoint | None, resume: bool, force: bool, run_dir: Path) -> None:
@@ -175,6 +177,7 @@ def _run(recipe: Recipe, info: DistInfo, *, resume: bool, force: bool) -> RunRes
         restore_rng(existing.rng_tensors, existing.rng_meta)
         _say(info, f"resuming {recipe.name} from {existing.label} ({existing.path})")
     total = len(recipe.stages)
+    _say(info, run_header(recipe, info, device))
     with _interrupt_flag(context):
         for index, config in enumerate(recipe.stages):
             if existing is not None and (
@@ -190,7 +193,13 @@ def _run(recipe: Recipe, info: DistInfo, *, resume: bool, force: bool) -> RunRes
     if context.summaries:
         _say(info, "\n" + render_summary(context.summaries))
     _say(info, f"run directory: {run_dir}")
-    return RunResult(run_dir=run_dir, summaries=context.summaries)
+    return RunResult(run_dir=run_dir, summaries=context.summaries, is_main=info.is_main)
+
+
+def run_header(recipe: Recipe, info: DistInfo, device: torch.device) -> str:
+    """The first line of a run: what runs where, with which CPU thread settings (see zoo.threads)."""
+    processes = f"{info.world_size} process{'es' * (info.world_size > 1)}"
+    return f"zoo run {recipe.name}: {len(recipe.stages)} stages, {processes}, device {device}, {current_settings().describe()}"
 
 
 def _say(info: DistInfo, message: str) -> None:
