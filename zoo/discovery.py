@@ -7,6 +7,7 @@ only the plugin modules named by entry points, which must stay light (no torch).
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class PluginInfo:
     builtin: bool
     error: str | None = None
     components: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # not fatal: name conflicts, refused commands
 
     @property
     def ok(self) -> bool:
@@ -82,11 +84,34 @@ def discover(manager: pluggy.PluginManager) -> list[PluginInfo]:
             builtin=dist_name == BUILTIN_DISTRIBUTION,
         )
         try:
-            manager.register(entry_point.load(), name=entry_point.name)
+            module = entry_point.load()
+            manager.register(module, name=entry_point.name)
         except Exception as error:  # noqa: BLE001 - a plugin may fail in any way; isolate it
             info.error = f"{type(error).__name__}: {error}"
+        else:
+            unknown = _unknown_hooks(manager, module)
+            if unknown:
+                manager.unregister(module)
+                info.error = unknown
         found.append(info)
     return found
+
+
+def _unknown_hooks(manager: pluggy.PluginManager, module: object) -> str | None:
+    """pluggy accepts a misspelt ``@hookimpl`` silently (it waits for a spec that never comes).
+
+    Such a plugin would load as "ok" with nothing registered, so it is reported as broken instead,
+    naming the hook and the valid ones.
+    """
+    valid = sorted(name for name, caller in vars(manager.hook).items() if caller.has_spec())
+    bad = sorted(caller.name for caller in manager.get_hookcallers(module) or [] if not caller.has_spec())
+    if not bad:
+        return None
+    described = []
+    for name in bad:
+        close = difflib.get_close_matches(name, valid, n=1)
+        described.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return f"unknown hook {', '.join(described)}; valid hooks: {', '.join(valid)}"
 
 
 def new_manager() -> pluggy.PluginManager:

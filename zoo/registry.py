@@ -121,19 +121,44 @@ class Registry:
                     impl.function(register=registry._register_fn(kind, info))
                 except Exception as error:  # noqa: BLE001 - isolate a failing hook
                     info.error = info.error or f"{_HOOKS[kind]} failed: {type(error).__name__}: {error}"
+        registry._record_conflicts()
         return registry
 
+    def _record_conflicts(self) -> None:
+        """A name two packages register is unusable until one goes: tell both plugins' owners."""
+        by_name = {info.name: info for info in self.plugins}
+        for (kind, name), specs in self._conflicts.items():
+            for spec in specs:
+                others = " and ".join(f"{o.distribution} ({o.plugin})" for o in specs if o is not spec)
+                problem = f"{kind} '{name}' is also registered by {others}; uninstall one"
+                if spec.plugin in by_name:
+                    by_name[spec.plugin].problems.append(problem)
+
     def add_commands(self, cli: Any) -> None:
-        """Let each loaded plugin add CLI commands; a failing plugin is marked broken, not fatal."""
+        """Let each loaded plugin add CLI commands; a failing plugin is marked broken, not fatal.
+
+        Built-in plugins go first. A command whose name is already taken (a core command, or one an
+        earlier plugin added) is refused and listed under the plugin's problems: a plugin must never
+        change what ``zoo run`` or ``zoo swap`` means behind the user's back.
+        """
         if self._manager is None:
             return
         by_name = {info.name: info for info in self.plugins}
-        for impl in reversed(self._manager.hook.register_commands.get_hookimpls()):
+        owners = {name: "a core command" for name in cli.commands}
+        impls = reversed(self._manager.hook.register_commands.get_hookimpls())
+        for impl in sorted(impls, key=lambda impl: not by_name[impl.plugin_name].builtin):
+            info = by_name[impl.plugin_name]
+            before = dict(cli.commands)
             try:
                 impl.function(cli=cli)
             except Exception as error:  # noqa: BLE001 - isolate a failing hook
-                info = by_name[impl.plugin_name]
                 info.error = info.error or f"register_commands failed: {type(error).__name__}: {error}"
+            for name, command in before.items():
+                if cli.commands.get(name) is not command:
+                    cli.commands[name] = command
+                    info.problems.append(f"command '{name}' refused: it is {owners[name]}")
+            for name in cli.commands.keys() - before.keys():
+                owners[name] = f"added by plugin '{info.name}' ({info.distribution})"
 
     def _register_fn(self, kind: str, info: PluginInfo) -> RegisterFn:
         def register(name: str, target: str, summary: str) -> None:
@@ -158,8 +183,13 @@ class Registry:
         else:
             self._specs[key] = spec
 
-    def conflicts(self) -> dict[tuple[str, str], list[ComponentSpec]]:
-        return dict(self._conflicts)
+    def conflicts(self, kind: str | None = None, pattern: str = "*") -> dict[tuple[str, str], list[ComponentSpec]]:
+        """Names registered by more than one package (unusable until one is uninstalled)."""
+        return {
+            key: list(specs)
+            for key, specs in sorted(self._conflicts.items())
+            if (kind is None or key[0] == kind) and fnmatch.fnmatchcase(key[1], pattern)
+        }
 
     def get(self, kind: str, name: str) -> ComponentSpec:
         if kind not in KINDS:

@@ -1,0 +1,1 @@
+"""Test plugin: each module makes one mistake a plugin author makes."""
