@@ -84,13 +84,13 @@ class ResolutionUpdate(nn.Module):
     low-resolution core never saw can still reach the output.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, size: int, template_skip: bool):
+    def __init__(self, in_channels: int, out_channels: int, size: int, template_skip: bool, head_channels: int = 3):
         super().__init__()
         self.size = size
         self.expand = nn.Conv2d(in_channels, out_channels, 3, padding=1)
         self.template = nn.Conv2d(3, out_channels, 3, padding=1) if template_skip else None
         self.refine = ConvAct(out_channels, out_channels)
-        self.to_rgb = nn.Conv2d(out_channels, 3, 1)
+        self.to_rgb = nn.Conv2d(out_channels, head_channels, 1)  # RGB, plus a blend mask for masked_swap
 
     def forward(self, features: Tensor, template: Tensor | None) -> Tensor:
         hidden = self.expand(F.interpolate(features, size=(self.size, self.size), mode="nearest"))

@@ -20,6 +20,11 @@ def register_backbones(register: RegisterFn) -> None:
         "AdaIN identity-swap generator (F5), growable by resolution-update layers (P3/P7/P8)",
     )
     register(
+        "masked_swap",
+        "zoo_swap.masked:MaskedSwap",
+        "masked U-Net swap generator: template skips, AdaIN identity at every scale, face mask blend; growable",
+    )
+    register(
         "patchgan",
         "zoo_swap.discriminator:PatchGAN",
         "multi-scale PatchGAN discriminator returning logits and intermediate features",
