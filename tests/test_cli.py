@@ -42,9 +42,18 @@ def test_list_kind_and_pattern() -> None:
 
 
 def test_list_unknown_kind_is_one_line_error() -> None:
-    result = zoo("list", "backbones", "x*")
+    result = zoo("list", "gizmos", "x*")
     assert result.returncode == 2
-    assert result.stderr == "error: unknown component kind 'backbones' (kinds: backbone, detector, loss, stage, dataset)\n"
+    assert result.stderr == "error: unknown component kind 'gizmos' (kinds: backbone, detector, loss, stage, dataset)\n"
+
+
+def test_list_takes_the_plural_kind_and_an_empty_match_is_an_error() -> None:
+    plural = zoo("list", "stages", "build_*")
+    assert [line.split()[1] for line in plural.stdout.splitlines()[1:]] == ["build_groups", "build_triplets"]
+    nothing = zoo("list", "nothing_like_this*")
+    assert nothing.returncode == 2
+    assert nothing.stderr == ("error: no component matches 'nothing_like_this*' "
+                              "(kinds: backbone, detector, loss, stage, dataset; `zoo list` shows everything)\n")
 
 
 def test_plugins_reports_broken_twin_while_list_keeps_working() -> None:

@@ -19,9 +19,6 @@ from zoo.hub_commands import pull_command, push_command
 
 __all__ = ["cli", "main"]
 
-KIND_CHOICES = ("backbone", "detector", "loss", "stage", "dataset")
-
-
 class ZooGroup(click.Group):
     """Adds plugin commands on first use, so `zoo --help` lists them too."""
 
@@ -68,20 +65,20 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 @click.argument("kind", required=False)
 @click.argument("pattern", required=False, default="*")
 def list_command(kind: str | None, pattern: str) -> None:
-    """List registered components: zoo list [KIND] [PATTERN] (fnmatch wildcards)."""
+    """List registered components: zoo list [KIND] [PATTERN] (KIND singular or plural; fnmatch wildcards)."""
     import zoo
+    from zoo.registry import KINDS, default_registry, kind_named
 
-    if kind is not None and kind not in KIND_CHOICES:
-        if pattern != "*":
-            raise ZooError(f"unknown component kind {kind!r} (kinds: {', '.join(KIND_CHOICES)})")
-        kind, pattern = None, kind
-    from zoo.registry import default_registry
-
+    kinds = ", ".join(KINDS)
+    if kind is not None:
+        known = kind_named(kind)
+        if known is None and pattern != "*":
+            raise ZooError(f"unknown component kind {kind!r} (kinds: {kinds})")
+        kind, pattern = (known, pattern) if known else (None, kind)
     specs = zoo.list_components(kind, pattern)
     conflicts = default_registry().conflicts(kind, pattern)
     if not specs and not conflicts:
-        click.echo(f"no {kind or 'component'}s match {pattern!r}", err=True)
-        return
+        raise ZooError(f"no {kind or 'component'} matches {pattern!r} (kinds: {kinds}; `zoo list` shows everything)")
     rows = [(spec.kind, spec.name, spec.distribution, spec.summary) for spec in specs]
     rows += [
         (k, name, ", ".join(s.distribution for s in owners), "CONFLICT: registered by each of these packages; uninstall one")

@@ -26,6 +26,8 @@ __all__ = [
     "RegisterFn",
     "Registry",
     "default_registry",
+    "kind_named",
+    "plural",
 ]
 
 KINDS: tuple[str, ...] = ("backbone", "detector", "loss", "stage", "dataset")
@@ -33,6 +35,11 @@ KINDS: tuple[str, ...] = ("backbone", "detector", "loss", "stage", "dataset")
 
 def plural(kind: str) -> str:
     return "losses" if kind == "loss" else f"{kind}s"
+
+
+def kind_named(word: str) -> str | None:
+    """The kind a person means by ``word``: ``loss`` or ``losses`` → ``loss``; None if it names none."""
+    return next((kind for kind in KINDS if word in (kind, plural(kind))), None)
 
 
 _HOOKS = {kind: f"register_{plural(kind)}" for kind in KINDS}
