@@ -45,7 +45,7 @@ def test_a_misspelt_hook_is_a_broken_plugin_naming_the_valid_hooks(registry: Reg
     assert not info.ok
     assert info.error == (
         "unknown hook 'register_loss' (did you mean 'register_losses'?); valid hooks: register_backbones, "
-        "register_commands, register_datasets, register_detectors, register_losses, register_stages"
+        "register_commands, register_datasets, register_detectors, register_losses, register_roles, register_stages"
     )
     assert info.components == {}
 
@@ -67,7 +67,7 @@ def test_zoo_list_shows_the_conflict_instead_of_hiding_the_name(installed: Path)
     listed = _zoo(installed, "list", "loss", "pix*")
     assert listed.returncode == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if " pixel " in line)
-    assert row.split()[:3] == ["loss", "pixel", "faceswap-zoo,"]
+    assert row.split()[:4] == ["loss", "pixel", "-", "faceswap-zoo,"]
     assert "zoo-misbehaving-plugin" in row and "CONFLICT" in row
 
 

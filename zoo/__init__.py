@@ -56,11 +56,11 @@ def get_spec(kind: str, name: str) -> ComponentSpec:
     return default_registry().get(kind, name)
 
 
-def list_components(kind: str | None = None, pattern: str = "*") -> list[ComponentSpec]:
-    """Registered components, optionally of one kind, with names matching an fnmatch pattern."""
+def list_components(kind: str | None = None, pattern: str = "*", role: str | None = None) -> list[ComponentSpec]:
+    """Registered components, optionally of one kind and role, with names matching an fnmatch pattern."""
     from zoo.registry import default_registry
 
-    return default_registry().list(kind, pattern)
+    return default_registry().list(kind, pattern, role)
 
 
 def plugins() -> list[PluginInfo]:

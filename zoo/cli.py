@@ -64,27 +64,34 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 @cli.command("list")
 @click.argument("kind", required=False)
 @click.argument("pattern", required=False, default="*")
-def list_command(kind: str | None, pattern: str) -> None:
+@click.option("--role", default=None, help="Only components of this role (see --roles).")
+@click.option("--roles", "show_roles", is_flag=True, help="List the declared roles and the protocol each one requires.")
+def list_command(kind: str | None, pattern: str, role: str | None, show_roles: bool) -> None:
     """List registered components: zoo list [KIND] [PATTERN] (KIND singular or plural; fnmatch wildcards)."""
     import zoo
     from zoo.registry import KINDS, default_registry, kind_named
 
+    registry = default_registry()
+    if show_roles:
+        rows = [(r.name, r.target, r.distribution, r.summary) for r in sorted(registry.roles.values(), key=lambda r: r.name)]
+        click.echo(_table(rows, ("ROLE", "PROTOCOL", "PACKAGE", "WHAT IT DOES")))
+        return
     kinds = ", ".join(KINDS)
     if kind is not None:
         known = kind_named(kind)
         if known is None and pattern != "*":
             raise ZooError(f"unknown component kind {kind!r} (kinds: {kinds})")
         kind, pattern = (known, pattern) if known else (None, kind)
-    specs = zoo.list_components(kind, pattern)
-    conflicts = default_registry().conflicts(kind, pattern)
+    specs = zoo.list_components(kind, pattern, role=role)
+    conflicts = registry.conflicts(kind, pattern) if role is None else {}
     if not specs and not conflicts:
-        raise ZooError(f"no {kind or 'component'} matches {pattern!r} (kinds: {kinds}; `zoo list` shows everything)")
-    rows = [(spec.kind, spec.name, spec.distribution, spec.summary) for spec in specs]
+        raise ZooError(f"no {role or kind or 'component'} matches {pattern!r} (kinds: {kinds}; `zoo list` shows everything)")
+    rows = [(spec.kind, spec.name, spec.role or "-", spec.distribution, spec.summary) for spec in specs]
     rows += [
-        (k, name, ", ".join(s.distribution for s in owners), "CONFLICT: registered by each of these packages; uninstall one")
+        (k, name, "-", ", ".join(s.distribution for s in owners), "CONFLICT: registered by each of these packages; uninstall one")
         for (k, name), owners in conflicts.items()
     ]
-    click.echo(_table(rows, ("KIND", "NAME", "PACKAGE", "SUMMARY")))
+    click.echo(_table(rows, ("KIND", "NAME", "ROLE", "PACKAGE", "SUMMARY")))
 
 
 @cli.command("plugins")

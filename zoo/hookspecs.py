@@ -4,7 +4,12 @@ A plugin is a module named by an entry point in the ``zoo`` group. It implements
 hooks with ``@zoo.hookimpl``. Each ``register_*`` hook receives a ``register`` callable and calls
 it once per component::
 
-    register(name, "package.module:attr", "one-line summary")
+    register(name, "package.module:attr", "one-line summary", role="generator")
+
+``role`` says what the component *is* and so what it must do (see :mod:`zoo.roles` and
+``zoo list --roles``); it defaults to the kind for detectors, losses, stages and datasets, and a
+backbone should always give one. A role is declared by the plugin that consumes components of it,
+with ``register_roles``; building a component checks it against its role's protocol.
 
 Registration is lazy on purpose: the target module is imported only when the component is
 built or inspected, so ``zoo list`` stays fast and a heavy or broken dependency of one component
@@ -24,12 +29,22 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from zoo.registry import RegisterFn
+    from zoo.registry import RegisterFn, RoleRegisterFn
 
 PROJECT = "zoo"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_roles(register: RoleRegisterFn) -> None:
+    """Declare roles: ``register("generator", "package.module:Protocol", "what such a component does")``.
+
+    The protocol is a :class:`typing.Protocol` whose methods, properties and annotated attributes
+    every component of the role must have, callable with the protocol's positional parameters.
+    Declare a role in the plugin that uses such components, so the contract lives with its user.
+    """
 
 
 @hookspec

@@ -18,13 +18,15 @@ from typing import Any, Protocol
 import pluggy
 
 from zoo.errors import ArgumentError, ComponentNotFound, PluginConflict, ZooError
-from zoo.discovery import PluginInfo, discover, new_manager
+from zoo.discovery import BUILTIN_DISTRIBUTION, PluginInfo, discover, new_manager
+from zoo.roles import RoleSpec, check_role
 
 __all__ = [
     "KINDS",
     "ComponentSpec",
     "RegisterFn",
     "Registry",
+    "RoleRegisterFn",
     "default_registry",
     "kind_named",
     "plural",
@@ -48,7 +50,11 @@ _TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
 class RegisterFn(Protocol):
-    def __call__(self, name: str, target: str, summary: str) -> None: ...
+    def __call__(self, name: str, target: str, summary: str, *, role: str | None = None) -> None: ...
+
+
+class RoleRegisterFn(Protocol):
+    def __call__(self, name: str, protocol: str, summary: str) -> None: ...
 
 
 @dataclass
@@ -61,6 +67,8 @@ class ComponentSpec:
     summary: str
     plugin: str
     distribution: str
+    role: str | None = None
+    role_spec: RoleSpec | None = field(default=None, repr=False, compare=False)  # set once roles are known
     _loaded: Any = field(default=None, repr=False, compare=False)
     _schema: Any = field(default=None, repr=False, compare=False)
 
@@ -102,7 +110,11 @@ class ComponentSpec:
             raise ArgumentError(f"{self.kind} '{self.name}': {detail}") from None
 
     def build(self, **args: Any) -> Any:
-        return self.load()(**self.validate(args))
+        """Validate, construct, and check the result against its role's protocol."""
+        component = self.load()(**self.validate(args))
+        if self.role_spec is not None:
+            check_role(component, self.role_spec, f"{self.kind} '{self.name}' from {self.distribution}")
+        return component
 
 
 class Registry:
@@ -111,6 +123,10 @@ class Registry:
     def __init__(self) -> None:
         self._specs: dict[tuple[str, str], ComponentSpec] = {}
         self._conflicts: dict[tuple[str, str], list[ComponentSpec]] = {}
+        # The core consumes stages itself; every other role is declared by the plugin that uses it.
+        self.roles: dict[str, RoleSpec] = {"stage": RoleSpec("stage", "zoo.schedule:Stage",
+                                                             "a curriculum step: plan(state), run(context)",
+                                                             "core", BUILTIN_DISTRIBUTION)}
         self.plugins: list[PluginInfo] = []
         self._manager: pluggy.PluginManager | None = None
 
@@ -120,6 +136,12 @@ class Registry:
         manager = registry._manager = new_manager()
         registry.plugins = discover(manager)
         by_name = {info.name: info for info in registry.plugins}
+        for impl in reversed(manager.hook.register_roles.get_hookimpls()):
+            info = by_name[impl.plugin_name]
+            try:
+                impl.function(register=registry._role_register_fn(info))
+            except Exception as error:  # noqa: BLE001 - isolate a failing hook
+                info.error = info.error or f"register_roles failed: {type(error).__name__}: {error}"
         for kind in KINDS:
             hook = getattr(manager.hook, _HOOKS[kind])
             for impl in reversed(hook.get_hookimpls()):  # pluggy lists last-registered first
@@ -129,7 +151,33 @@ class Registry:
                 except Exception as error:  # noqa: BLE001 - isolate a failing hook
                     info.error = info.error or f"{_HOOKS[kind]} failed: {type(error).__name__}: {error}"
         registry._record_conflicts()
+        registry._attach_roles()
         return registry
+
+    def _role_register_fn(self, info: PluginInfo) -> RoleRegisterFn:
+        def register(name: str, protocol: str, summary: str) -> None:
+            if not _NAME.match(name):
+                raise ValueError(f"invalid role name {name!r}: use lower-case letters, digits, '_', '-', '.'")
+            if not _TARGET.match(protocol):
+                raise ValueError(f"role '{name}': protocol {protocol!r} must look like 'package.module:attr'")
+            if name in self.roles:
+                raise ValueError(f"role '{name}' is already declared by {self.roles[name].distribution}")
+            self.roles[name] = RoleSpec(name, protocol, summary.strip(), info.name, info.distribution)
+
+        return register
+
+    def _attach_roles(self) -> None:
+        """Give every spec its role's protocol; a role nobody declared is the registering plugin's problem."""
+        by_name = {info.name: info for info in self.plugins}
+        for spec in self._specs.values():
+            if spec.role is None:
+                continue
+            spec.role_spec = self.roles.get(spec.role)
+            if spec.role_spec is None and spec.plugin in by_name:
+                close = difflib.get_close_matches(spec.role, list(self.roles), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"roles: {', '.join(sorted(self.roles))}"
+                by_name[spec.plugin].problems.append(
+                    f"{spec.kind} '{spec.name}' declares role '{spec.role}' that no plugin defines ({hint})")
 
     def _record_conflicts(self) -> None:
         """A name two packages register is unusable until one goes: tell both plugins' owners."""
@@ -168,14 +216,17 @@ class Registry:
                 owners[name] = f"added by plugin '{info.name}' ({info.distribution})"
 
     def _register_fn(self, kind: str, info: PluginInfo) -> RegisterFn:
-        def register(name: str, target: str, summary: str) -> None:
+        def register(name: str, target: str, summary: str, *, role: str | None = None) -> None:
             if not _NAME.match(name):
                 raise ValueError(f"invalid {kind} name {name!r}: use lower-case letters, digits, '_', '-', '.'")
             if not _TARGET.match(target):
                 raise ValueError(f"{kind} '{name}': target {target!r} must look like 'package.module:attr'")
             if not summary.strip():
                 raise ValueError(f"{kind} '{name}': a one-line summary is required")
-            spec = ComponentSpec(kind, name, target, summary.strip(), info.name, info.distribution)
+            if role is not None and not _NAME.match(role):
+                raise ValueError(f"{kind} '{name}': invalid role {role!r}")
+            default_role = None if kind == "backbone" else kind
+            spec = ComponentSpec(kind, name, target, summary.strip(), info.name, info.distribution, role or default_role)
             self.add(spec)
             info.components[kind] = info.components.get(kind, 0) + 1
 
@@ -225,13 +276,16 @@ class Registry:
         """Every spec with this name, across kinds (``zoo info NAME``)."""
         return [spec for (kind, spec_name), spec in self._specs.items() if spec_name == name]
 
-    def list(self, kind: str | None = None, pattern: str = "*") -> list[ComponentSpec]:
+    def list(self, kind: str | None = None, pattern: str = "*", role: str | None = None) -> list[ComponentSpec]:
         if kind is not None and kind not in KINDS:
             raise ZooError(f"unknown component kind {kind!r} (kinds: {', '.join(KINDS)})")
+        if role is not None and role not in self.roles:
+            raise ZooError(f"unknown role {role!r} (roles: {', '.join(sorted(self.roles))})")
         specs = [
             spec
             for spec in self._specs.values()
             if (kind is None or spec.kind == kind) and fnmatch.fnmatchcase(spec.name, pattern)
+            and (role is None or spec.role == role)
         ]
         return sorted(specs, key=lambda spec: (KINDS.index(spec.kind), spec.name))
 

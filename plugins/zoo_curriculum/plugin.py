@@ -9,7 +9,13 @@ from zoo.hookspecs import hookimpl
 if TYPE_CHECKING:
     from zoo.registry import RegisterFn
 
-__all__ = ["register_stages"]
+__all__ = ["register_roles", "register_stages"]
+
+
+@hookimpl
+def register_roles(register) -> None:  # type: ignore[no-untyped-def]
+    register("generator", "zoo_curriculum.roles:Generator",
+             "the model a recipe trains: forward/swap on aligned faces, grow, set_fade, build_args")
 
 
 @hookimpl

@@ -11,7 +11,14 @@ if TYPE_CHECKING:
 
     from zoo.registry import RegisterFn
 
-__all__ = ["register_datasets", "register_backbones", "register_commands"]
+__all__ = ["register_roles", "register_datasets", "register_backbones", "register_commands"]
+
+
+@hookimpl
+def register_roles(register) -> None:  # type: ignore[no-untyped-def]
+    register("dataset", "zoo_datasets.base:FaceDataset", "faces with identities: len, identity(i), images(indices, resolution)")
+    register("swapper", "zoo_datasets.samples:Swapper", "makes labels: swap(source, template) on aligned faces, no gradients")
+    register("upscaler", "zoo_datasets.base:Upscaler", "resolution enhancement (P9): upscale(images, size)")
 
 
 @hookimpl
@@ -25,7 +32,7 @@ def register_datasets(register: RegisterFn) -> None:
 @hookimpl
 def register_backbones(register: RegisterFn) -> None:
     register("bicubic", "zoo_datasets.upscale:BicubicUpscaler",
-             "antialiased bicubic upscaler for resolutions above the data's (P9)")
+             "antialiased bicubic upscaler for resolutions above the data's (P9)", role="upscaler")
 
 
 @hookimpl

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["FaceDetections"]
+__all__ = ["Detector", "FaceDetections"]
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,9 @@ class FaceDetections:
             }
             for box, score, points in zip(self.boxes, self.scores, self.landmarks)
         ]
+
+
+class Detector(Protocol):
+    """The detector role: faces in each of several images (H×W×3 uint8 RGB), best first."""
+
+    def detect(self, images: list[np.ndarray]) -> list[FaceDetections]: ...

@@ -11,7 +11,12 @@ if TYPE_CHECKING:
 
     from zoo.registry import RegisterFn
 
-__all__ = ["register_backbones", "register_commands"]
+__all__ = ["register_roles", "register_backbones", "register_commands"]
+
+
+@hookimpl
+def register_roles(register) -> None:  # type: ignore[no-untyped-def]
+    register("detector", "zoo_faces.detections:Detector", "faces in photos: detect(images) -> FaceDetections per image")
 
 
 @hookimpl
@@ -20,6 +25,7 @@ def register_backbones(register: RegisterFn) -> None:
         "classical_compositor",
         "zoo_faces.compositor:ClassicalCompositor",
         "weight-free swapper: align, Lab colour transfer, multi-band blending in a landmark mask (P10/F1/F2)",
+        role="swapper",
     )
 
 

@@ -13,9 +13,11 @@ def register_backbones(register) -> None:
         "mobilefacenet",
         "zoo_identity.mobilefacenet:MobileFaceNet",
         "MobileFaceNet identity encoder, 128-d (256-d with flip); loads the CASIA-WebFace weights",
+        role="identity_encoder",
     )
     register(
         "arcface_iresnet",
         "zoo_identity.iresnet:IResNet",
         "ArcFace IResNet-18/34/50/100 identity encoder, 512-d; insightface arcface_torch layout",
+        role="identity_encoder",
     )

@@ -13,6 +13,13 @@ __all__ = ["register_losses"]
 
 
 @hookimpl
+def register_roles(register) -> None:  # type: ignore[no-untyped-def]
+    register("loss", "zoo_losses.roles:Loss", "a training objective: named scalar terms from LossInputs")
+    register("discriminator", "zoo_losses.roles:Discriminator",
+             "scores images per scale with logits and features (adversarial and feature losses)")
+
+
+@hookimpl
 def register_losses(register: RegisterFn) -> None:
     register("pixel", "zoo_losses.pixel:PixelLoss", "L1 pixel reconstruction, one weight per sample group (F4)")
     register(
