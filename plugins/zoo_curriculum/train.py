@@ -26,6 +26,7 @@ from zoo_curriculum.grow import FADE, NEW_PARAMETERS
 from zoo_curriculum.planning import generator_resolution, samples_fact
 from zoo_curriculum.samples import load_samples
 from zoo_curriculum.trainable import select_trainable
+from zoo_losses.roles import AdversarialSide
 
 __all__ = ["Train"]
 
@@ -124,7 +125,7 @@ class Train:
         named = dict(generator.named_parameters())
         g_params = [named[n] for n in names]
         g_opt = _make_optimizer(self.optimizer, g_params, self.lr, self.betas, self.weight_decay)
-        adversarial = [loss for loss in context.losses if hasattr(loss.module, "discriminator_loss")]
+        adversarial = [loss for loss in context.losses if isinstance(loss.module, AdversarialSide)]
         d_opt = None
         if discriminator is not None and adversarial:
             d_opt = _make_optimizer(self.optimizer, list(discriminator.parameters()), self.discriminator_lr or self.lr,
@@ -210,7 +211,7 @@ class Train:
                                   discriminator)
             d_total = torch.zeros((), device=device)
             for loss in context.losses:
-                if hasattr(loss.module, "discriminator_loss"):
+                if isinstance(loss.module, AdversarialSide):
                     for key, value in loss.module.discriminator_loss(detached).items():
                         d_total = d_total + value
                         terms[f"D/{key}"] = float(value.detach())
