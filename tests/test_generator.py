@@ -98,9 +98,9 @@ def test_registered_identity_encoder_is_frozen_in_eval_mode_and_saved_with_the_m
 
 def test_a_model_with_pretrained_identity_weights_rebuilds_without_the_weights_file(assets):
     weights = str(assets / "weights" / "mobilefacenet_casia.safetensors")
-    model = small(32, identity=registered_encoder("mobilefacenet"), identity_args={"weights": weights})
+    model = small(32, identity={"name": registered_encoder("mobilefacenet"), "weights": weights})
     args = model.build_args()
-    assert args["identity_args"] == {}
+    assert args["identity"] == {"name": "mobilefacenet", "flip": False}  # weights: in the model's own tensors
 
     rebuilt = AdainSwap(**args)
     rebuilt.load_state_dict(model.state_dict(), strict=True)
@@ -211,7 +211,8 @@ def test_build_through_the_registry_validates_arguments():
         ({"resolution": 16, "downsamples": 3}, "bottleneck"),
         ({"growth": [64, 64]}, "strictly increasing"),
         ({"growth": [96]}, "powers of 2"),
-        ({"identity_args": {"weights": "x.safetensors"}}, "identity_args"),
+        ({"identity": {"name": "learned", "weights": "x.safetensors"}}, "'learned' takes no arguments"),
+        ({"identity": "bicubic"}, "backbone 'bicubic' is an upscaler, not an identity_encoder"),
         ({"channels": 64, "max_channels": 32}, "max_channels"),
     ],
 )

@@ -166,7 +166,7 @@ def test_feature_loss_explains_configuration_mistakes():
 
 
 def test_feature_extractor_backbone_stays_frozen(assets):
-    loss = zoo.build("loss", "feature", extractor="mobilefacenet", extractor_args={"weights": str(assets / MOBILEFACENET)})
+    loss = zoo.build("loss", "feature", extractor={"name": "mobilefacenet", "weights": str(assets / MOBILEFACENET)})
     loss.train()
     assert not loss.extractor.training
     inputs = _batch(perturb=0.1)
@@ -190,7 +190,7 @@ def _glint_people(assets: Path, people: int, per_person: int) -> list[Tensor]:
 
 @pytest.fixture(scope="module")
 def identity_loss(assets):
-    return zoo.build("loss", "identity", encoder_args={"weights": str(assets / MOBILEFACENET)})
+    return zoo.build("loss", "identity", encoder={"name": "mobilefacenet", "weights": str(assets / MOBILEFACENET)})
 
 
 def test_identity_first_loss_is_lower_for_the_same_person(identity_loss, assets):
@@ -229,7 +229,8 @@ def test_identity_second_loss_follows_f4(identity_loss, assets):
 
 def test_identity_loss_weights_parts_and_freezes_its_encoder(identity_loss, assets):
     weights = str(assets / MOBILEFACENET)
-    loss = zoo.build("loss", "identity", encoder_args={"weights": weights}, first_weight=2.0, second_weight=0.0)
+    loss = zoo.build("loss", "identity", encoder={"name": "mobilefacenet", "weights": weights}, first_weight=2.0,
+                     second_weight=0.0)
     loss.train()
     assert not loss.encoder.training
     inputs = _batch(perturb=0.2)

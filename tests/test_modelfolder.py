@@ -115,7 +115,7 @@ def test_folder_layout_config_and_card(saved):
     config = read_config(folder)
     assert config["format_version"] == FORMAT_VERSION and config["library_name"] == "faceswap-zoo"
     assert config["parts"]["generator"] == {
-        "kind": "backbone", "name": "adain_swap", "args": {**TINY, "identity": "learned", "identity_args": {},
+        "kind": "backbone", "name": "adain_swap", "args": {**TINY, "identity": "learned",
         "template_skip": True, "growth": [32], "max_channels": 8}, "file": "model.safetensors", "package": "faceswap-zoo",
     }
     assert config["parts"]["discriminator"]["file"] == "discriminator.safetensors"
@@ -138,12 +138,12 @@ def test_weight_paths_are_cleared_and_not_needed_to_load(tmp_path):
     torch.manual_seed(4)
     encoder_file = tmp_path / "mfn.safetensors"
     save_file(zoo.build("backbone", "mobilefacenet").state_dict(), str(encoder_file))
-    args = {**TINY, "identity": "mobilefacenet", "identity_args": {"weights": str(encoder_file)}}
+    args = {**TINY, "identity": {"name": "mobilefacenet", "weights": str(encoder_file)}}
     generator = zoo.build("backbone", "adain_swap", **args)
     folder = save_model_folder(tmp_path / "model", {"generator": generator}, {"generator": PartSpec("adain_swap", args)}, {})
     config = read_config(folder)
-    assert config["parts"]["generator"]["args"]["identity_args"] == {"weights": None}
-    assert config["info"]["weights_sources"] == {"generator.identity_args.weights": str(encoder_file)}
+    assert config["parts"]["generator"]["args"]["identity"] == {"name": "mobilefacenet", "weights": None}
+    assert config["info"]["weights_sources"] == {"generator.identity.weights": str(encoder_file)}
     assert str(encoder_file) in (folder / "README.md").read_text()
     encoder_file.unlink()
     assert_same_tensors(generator.state_dict(), load_model_folder(folder).parts["generator"].state_dict())
@@ -271,9 +271,9 @@ def test_unknown_component_names_the_package_to_install(folder):
 
 def test_nested_unknown_component(folder):
     path = edit_config(folder, lambda c: c["parts"]["generator"]["args"].update(identity="facenet9000"))
-    message = load_error(folder, ComponentNotFound)
+    message = load_error(folder, ModelFolderError)
     assert message.startswith(
-        f"{path}: part 'generator' (backbone 'adain_swap') needs a component that is not installed: unknown backbone 'facenet9000'"
+        f"{path}: part 'generator': backbone 'adain_swap': identity: unknown backbone 'facenet9000'"
     )
 
 

@@ -182,9 +182,25 @@ cli.add_command(push_command)
 cli.add_command(pull_command)
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: Any = None, line: str | None = None) -> None:
+    """Deprecations and other warnings for people: ``warning: …`` on stderr, not a source location."""
+    click.echo(f"warning: {message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors and a non-zero exit unless --debug."""
+    import warnings
+
     args = sys.argv[1:] if argv is None else argv
+    previous, warnings.showwarning = warnings.showwarning, _one_line_warning
+    try:
+        _main(args)
+    finally:
+        warnings.showwarning = previous
+
+
+def _main(args: list[str]) -> None:
     try:
         cli.main(args=args, prog_name="zoo", standalone_mode=False)
     except click.exceptions.Exit as done:

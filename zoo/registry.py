@@ -19,6 +19,7 @@ import pluggy
 
 from zoo.errors import ArgumentError, ComponentNotFound, PluginConflict, ZooError
 from zoo.discovery import BUILTIN_DISTRIBUTION, PluginInfo, discover, new_manager
+from zoo.refs import RefProblem
 from zoo.roles import RoleSpec, check_role
 
 __all__ = [
@@ -104,6 +105,9 @@ class ComponentSpec:
         schema = self.schema()
         try:
             return validate_args(schema, args)
+        except RefProblem as problem:
+            detail = "; ".join(f"{format_path(path)}: {message}" for path, message in problem.problems)
+            raise ArgumentError(f"{self.kind} '{self.name}': {detail}") from None
         except ValidationError as error:
             problems = format_validation_error(error, allowed=list(schema.model_fields))
             detail = "; ".join(f"{format_path(path)}: {message}" for path, message in problems)

@@ -25,6 +25,7 @@ from zoo.distributed import DistInfo, barrier, init_distributed, pick_device, sh
 from zoo.errors import ZooError
 from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
+from zoo.refs import plain
 from zoo.registry import default_registry
 from zoo.threads import current_settings
 
@@ -76,7 +77,7 @@ def _build_parts(recipe: Recipe, existing: Checkpoint | None, device: torch.devi
         if existing is not None:
             part.load_state_dict(existing.part_tensors.get(name, {}), strict=True)
         parts[name] = part.to(device)
-        part_args[name] = dict(args)
+        part_args[name] = plain(args)  # JSON-ready: references written as in a recipe
     return parts, part_args
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
+from zoo.refs import RefProblem, merge_legacy_args, ref_marker
+
 __all__ = [
     "ArgumentDoc",
     "schema_for",
@@ -45,12 +47,15 @@ def schema_for(target: Callable[..., Any], name: str) -> type[BaseModel]:
         annotation = hints.get(parameter.name, Any)
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
         fields[parameter.name] = (annotation, default)
-    config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, protected_namespaces=())
+    # validate_default: a reference's default name becomes a checked ComponentRef like a given one
+    config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, protected_namespaces=(), validate_default=True)
     return create_model(f"{name}_args", __config__=config, **fields)
 
 
 def validate_args(schema: type[BaseModel], args: dict[str, Any]) -> dict[str, Any]:
     """Validate ``args``; return them coerced, as keyword arguments (defaults filled in)."""
+    refs = [name for name, info in schema.model_fields.items() if ref_marker(info.metadata)]
+    args = merge_legacy_args(refs, set(schema.model_fields), args) if refs else args
     validated = schema.model_validate(args)
     return {field: getattr(validated, field) for field in type(validated).model_fields}
 
@@ -67,7 +72,10 @@ class ArgumentDoc:
     description: str
 
 
-def _type_name(annotation: Any) -> str:
+def _type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
+    marker = ref_marker(metadata or [])
+    if marker is not None:
+        return marker.describe()
     if annotation is None or annotation is type(None):
         return "None"
     text = annotation.__name__ if isinstance(annotation, type) else repr(annotation)
@@ -92,7 +100,7 @@ def describe_arguments(schema: type[BaseModel]) -> list[ArgumentDoc]:
         rows.append(
             ArgumentDoc(
                 name=name,
-                type=_type_name(info.annotation),
+                type=_type_name(info.annotation, info.metadata),
                 default=default,
                 required=required,
                 constraints=_constraints(info),
@@ -118,6 +126,10 @@ def format_validation_error(
     for item in error.errors(include_url=False):
         path = tuple(item["loc"])
         kind = item["type"]
+        cause = item.get("ctx", {}).get("error")
+        if isinstance(cause, RefProblem):  # a nested component's own problems, at their own paths
+            problems.extend((path + sub_path, message) for sub_path, message in cause.problems)
+            continue
         if kind == "extra_forbidden":
             known = ", ".join(allowed or []) or "none"
             message = f"unknown argument (valid: {known})"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
+from zoo.refs import ComponentRef, Ref, as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.planning import generator_resolution
 from zoo_curriculum.samples import store_samples
@@ -17,7 +18,10 @@ __all__ = ["BuildTriplets", "BuildGroups"]
 
 Resolution = Annotated[int, Field(ge=8, le=4096, description="input resolution of the samples")]
 Quantity = Annotated[int, Field(gt=0, description="number of samples (per group for build_groups)")]
-Swapper = Annotated[str, Field(description="'classical_compositor' or another registered swapper, 'exact' (synthetic ground truth) or 'self'")]
+SwapperRef = Ref("swapper", special=("exact", "self"))
+Swapper = Annotated[SwapperRef, Field(description="a registered swapper (with its arguments), 'exact' (synthetic ground truth) or 'self'")]
+UpscalerRef = Ref("upscaler")
+Upscaler = Annotated[UpscalerRef, Field(description="registered upscaler for resolutions above the data's (P9)")]
 HeldOut = Annotated[float, Field(ge=0, lt=1, description="fraction of identities kept out of training for evaluate")]
 
 
@@ -47,34 +51,35 @@ class BuildTriplets:
         quantity: Quantity,
         label_resolution: Annotated[int | None, Field(ge=8, description="labels above the input resolution (P8)")] = None,
         swapper: Swapper = "classical_compositor",
-        swapper_args: dict[str, Any] = {},
         swapper_model: Annotated[str | None, Field(description="model folder or Hub repo whose generator makes labels")] = None,
-        upscaler: Annotated[str, Field(description="registered upscaler for resolutions above the data's (P9)")] = "bicubic",
+        upscaler: Upscaler = "bicubic",
         held_out: HeldOut = 0.1,
     ):
         self.args = dict(resolution=resolution, quantity=quantity, label_resolution=label_resolution)
-        self.swapper, self.swapper_args, self.swapper_model = swapper, swapper_args, swapper_model
-        self.upscaler, self.held_out = upscaler, held_out
+        self.swapper: ComponentRef = as_ref(SwapperRef, swapper)
+        self.swapper_model = swapper_model
+        self.upscaler: ComponentRef = as_ref(UpscalerRef, upscaler)
+        self.held_out = held_out
 
     def plan(self, state: ScheduleState) -> StagePlan:
         label = _check_resolution(state, self.args["resolution"], self.args["label_resolution"])
         state.facts["samples"] = {"resolution": self.args["resolution"], "label_resolution": label,
                                   "quantity": self.args["quantity"], "groups": ["triplet"]}
-        source = self.swapper_model or self.swapper
+        source = self.swapper_model or self.swapper.name
         return StagePlan(f"build triplets, labels by {source}", label, self.args["quantity"])
 
     def run(self, context: RunContext) -> None:
         from zoo_datasets.samples import build_triplets
 
         started = time.perf_counter()
-        swapper = resolve_swapper(context, self.swapper, self.swapper_args, self.swapper_model)
+        swapper = resolve_swapper(context, self.swapper, self.swapper_model)
         triplets = build_triplets(
             context.data,
             resolution=self.args["resolution"],
             quantity=self.args["quantity"],
             swapper=swapper,
             label_resolution=self.args["label_resolution"],
-            upscaler=self.upscaler,
+            upscaler=self.upscaler.build(),
             seed=context.seed_for(context.stage_index, "triplets"),
             indices=training_indices(context, self.held_out),
         )
@@ -92,22 +97,23 @@ class BuildGroups:
         quantity: Quantity,
         groups: list[Literal["fake_template", "fake_label"]] = ["fake_template", "fake_label"],
         swapper: Swapper = "classical_compositor",
-        swapper_args: dict[str, Any] = {},
         swapper_model: Annotated[str | None, Field(description="model folder or Hub repo whose generator swaps")] = None,
-        upscaler: Annotated[str, Field(description="registered upscaler for resolutions above the data's (P9)")] = "bicubic",
+        upscaler: Upscaler = "bicubic",
         held_out: HeldOut = 0.1,
     ):
         if not groups:
             raise PlanError("groups", "name at least one group: fake_template and/or fake_label")
         self.resolution, self.quantity, self.groups = resolution, quantity, list(dict.fromkeys(groups))
-        self.swapper, self.swapper_args, self.swapper_model = swapper, swapper_args, swapper_model
-        self.upscaler, self.held_out = upscaler, held_out
+        self.swapper: ComponentRef = as_ref(SwapperRef, swapper)
+        self.swapper_model = swapper_model
+        self.upscaler: ComponentRef = as_ref(UpscalerRef, upscaler)
+        self.held_out = held_out
 
     def plan(self, state: ScheduleState) -> StagePlan:
         _check_resolution(state, self.resolution, None)
         state.facts["samples"] = {"resolution": self.resolution, "label_resolution": self.resolution,
                                   "quantity": self.quantity * len(self.groups), "groups": list(self.groups)}
-        source = self.swapper_model or self.swapper
+        source = self.swapper_model or self.swapper.name
         return StagePlan(f"build {' + '.join(self.groups)} groups with {source}", self.resolution,
                          self.quantity * len(self.groups))
 
@@ -115,14 +121,14 @@ class BuildGroups:
         from zoo_datasets.samples import build_groups
 
         started = time.perf_counter()
-        swapper = resolve_swapper(context, self.swapper, self.swapper_args, self.swapper_model)
+        swapper = resolve_swapper(context, self.swapper, self.swapper_model)
         sets = build_groups(
             context.data,
             resolution=self.resolution,
             quantity=self.quantity,
             swapper=swapper,
             groups=tuple(self.groups),
-            upscaler=self.upscaler,
+            upscaler=self.upscaler.build(),
             seed=context.seed_for(context.stage_index, "groups"),
             indices=training_indices(context, self.held_out),
         )

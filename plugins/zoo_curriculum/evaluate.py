@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
+from zoo.refs import ComponentRef, Ref, as_ref
 from zoo.schedule import ScheduleState, StagePlan
 from zoo_curriculum.grid import save_grid
 from zoo_curriculum.planning import generator_resolution
@@ -19,6 +20,7 @@ from zoo_curriculum.swappers import resolve_swapper
 __all__ = ["Evaluate", "HeldOutPairs", "METRICS", "held_out_pairs", "psnr", "ssim"]
 
 METRICS = "metrics"
+ReferenceRef = Ref("swapper", special=("exact",))
 
 
 def psnr(result: torch.Tensor, target: torch.Tensor) -> float:
@@ -51,7 +53,7 @@ class HeldOutPairs:
     unchanged: torch.Tensor
 
 
-def held_out_pairs(context: RunContext, pairs: int, reference: str, salt: str) -> HeldOutPairs:
+def held_out_pairs(context: RunContext, pairs: int, reference: ComponentRef, salt: str) -> HeldOutPairs:
     """The same (source, template) pairs for the same recipe seed, stage and salt; different identities.
 
     ``reference`` 'exact' uses the dataset's ground-truth swaps when it has them (synthfaces) and the
@@ -69,11 +71,11 @@ def held_out_pairs(context: RunContext, pairs: int, reference: str, salt: str) -
         sources.append(source)
         templates.append(template)
     out, inputs = generator.output_resolution, generator.input_resolution
-    if reference == "exact" and getattr(context.data, "supports_exact_swap", False):
+    if reference.name == "exact" and getattr(context.data, "supports_exact_swap", False):
         target = context.data.exact_swaps(sources, templates, out)
     else:
-        name = "classical_compositor" if reference == "exact" else reference
-        target = resolve_swapper(context, name, {}, None).swap(
+        swapper = as_ref(ReferenceRef, "classical_compositor") if reference.name == "exact" else reference
+        target = resolve_swapper(context, swapper, None).swap(
             context.data.images(sources, out), context.data.images(templates, out))
     return HeldOutPairs(context.data.images(sources, inputs), context.data.images(templates, inputs), target,
                         context.data.images(templates, out))
@@ -88,13 +90,13 @@ class Evaluate:
     def __init__(
         self,
         pairs: Annotated[int, Field(gt=0, le=4096, description="held-out (source, template) pairs")] = 32,
-        reference: Annotated[str, Field(description="ground truth: 'exact' (synthetic data) or a registered swapper")] = "exact",
+        reference: Annotated[ReferenceRef, Field(description="ground truth: 'exact' (synthetic data) or a registered swapper")] = "exact",
     ):
-        self.pairs, self.reference = pairs, reference
+        self.pairs, self.reference = pairs, as_ref(ReferenceRef, reference)
 
     def plan(self, state: ScheduleState) -> StagePlan:
         resolution = generator_resolution(state)
-        return StagePlan(f"evaluate {self.pairs} held-out pairs against {self.reference}", resolution, self.pairs)
+        return StagePlan(f"evaluate {self.pairs} held-out pairs against {self.reference.name}", resolution, self.pairs)
 
     def run(self, context: RunContext) -> None:
         started = time.perf_counter()

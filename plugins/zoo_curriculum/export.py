@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
+from zoo.refs import ComponentRef
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.evaluate import METRICS
 from zoo_curriculum.planning import generator_resolution
@@ -14,6 +15,13 @@ from zoo_curriculum.planning import generator_resolution
 __all__ = ["Export", "Push"]
 
 EXPORTED = "exported_model"
+
+
+def _identity_info(identity: ComponentRef | str | None) -> dict[str, Any]:
+    """Which encoder the generator is conditioned on, and the weights file it was trained with."""
+    if not isinstance(identity, ComponentRef):
+        return {"name": identity or "learned", "weights": None}
+    return {"name": identity.name, "weights": identity.args.get("weights")}
 
 
 class Export:
@@ -43,8 +51,7 @@ class Export:
         info = {
             "resolution": context.parts["generator"].output_resolution,
             "input_resolution": context.parts["generator"].input_resolution,
-            "identity": {"name": generator_spec.args.get("identity", "learned"),
-                         "weights": (generator_spec.args.get("identity_args") or {}).get("weights")},
+            "identity": _identity_info(generator_spec.args.get("identity")),
             "metrics": context.artifact_meta.get(METRICS, {}),
             "stages": [
                 {"index": s.index, "stage": s.stage, "resolution": s.resolution, "samples": s.samples,

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from zoo.context import RunContext
 from zoo.errors import ZooError
+from zoo.refs import ComponentRef
 
 __all__ = ["resolve_swapper", "BatchedSwapper"]
 
@@ -34,7 +35,9 @@ class BatchedSwapper:
         return torch.cat(outputs)
 
 
-def resolve_swapper(context: RunContext, name: str, args: dict[str, Any], model: str | None) -> Any:
+def resolve_swapper(context: RunContext, swapper: ComponentRef, model: str | None) -> Any:
+    """The object that makes labels: a model folder's generator, 'exact', 'self', or the referenced swapper."""
+    name = swapper.name
     if model is not None:
         from zoo.hub import from_pretrained
 
@@ -49,6 +52,4 @@ def resolve_swapper(context: RunContext, name: str, args: dict[str, Any], model:
         if generator is None:
             raise ZooError("swapper 'self' needs a generator in the recipe's model section")
         return BatchedSwapper(generator, context.device)
-    from zoo.registry import default_registry
-
-    return BatchedSwapper(default_registry().build("backbone", name, **args), torch.device("cpu"))
+    return BatchedSwapper(swapper.build(), torch.device("cpu"))

@@ -18,9 +18,10 @@ from zoo.checkpoint import flatten_optimizer_state, unflatten_optimizer_state
 from zoo.context import Interrupted, RunContext, StageSummary
 from zoo.distributed import mean_across
 from zoo.errors import ZooError
+from zoo.refs import as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.batches import BatchOrder
-from zoo_curriculum.evaluate import HeldOutPairs, held_out_pairs
+from zoo_curriculum.evaluate import HeldOutPairs, ReferenceRef, held_out_pairs
 from zoo_curriculum.grid import save_grid
 from zoo_curriculum.grow import FADE, NEW_PARAMETERS
 from zoo_curriculum.planning import generator_resolution, samples_fact
@@ -141,7 +142,7 @@ class Train:
         generator.train()
         if discriminator is not None:
             discriminator.train()
-        held = held_out_pairs(context, self.validate_pairs, "exact", salt="validate") if self.validate_every else None
+        held = held_out_pairs(context, self.validate_pairs, as_ref(ReferenceRef, "exact"), salt="validate") if self.validate_every else None
         progress = _Progress(context, steps, start)
         window: dict[str, list[float]] = {}
         started, seen = time.perf_counter(), 0

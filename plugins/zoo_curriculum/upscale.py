@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import torch
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
+from zoo.refs import Ref, as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.planning import samples_fact
 from zoo_curriculum.samples import load_samples, store_samples
@@ -15,6 +16,7 @@ from zoo_curriculum.samples import load_samples, store_samples
 __all__ = ["Upscale"]
 
 Image = Literal["source", "template", "label"]
+UpscalerRef = Ref("upscaler")
 
 
 class Upscale:
@@ -24,10 +26,9 @@ class Upscale:
         self,
         resolution: Annotated[int, Field(ge=8, le=4096, description="target resolution")],
         images: list[Image] = ["source", "template", "label"],
-        upscaler: Annotated[str, Field(description="registered upscaler backbone")] = "bicubic",
-        upscaler_args: dict = {},
+        upscaler: Annotated[UpscalerRef, Field(description="registered upscaler, with its arguments")] = "bicubic",
     ):
-        self.resolution, self.images, self.upscaler, self.upscaler_args = resolution, list(images), upscaler, upscaler_args
+        self.resolution, self.images, self.upscaler = resolution, list(images), as_ref(UpscalerRef, upscaler)
 
     def plan(self, state: ScheduleState) -> StagePlan:
         samples = dict(samples_fact(state, "resolution"))
@@ -37,14 +38,13 @@ class Upscale:
                 raise PlanError("resolution", f"must be greater than the current {key.replace('_', ' ')} {samples[key]}px")
         samples.update({key: self.resolution for key in keys})
         state.facts["samples"] = samples
-        return StagePlan(f"upscale {', '.join(self.images)} with {self.upscaler}", self.resolution, samples["quantity"])
+        return StagePlan(f"upscale {', '.join(self.images)} with {self.upscaler.name}", self.resolution, samples["quantity"])
 
     def run(self, context: RunContext) -> None:
-        from zoo.registry import default_registry
         from zoo_datasets.samples import SampleSet
 
         started = time.perf_counter()
-        upscaler = default_registry().build("backbone", self.upscaler, **self.upscaler_args)
+        upscaler = self.upscaler.build()
         meta = context.artifact_meta["samples"]
         sets = []
         for sample_set in load_samples(context):

@@ -7,7 +7,7 @@ identity encoder. No ImageNet network is needed.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import torch
 from pydantic import Field
@@ -15,11 +15,14 @@ from torch import Tensor
 
 from zoo.errors import ArgumentError
 from zoo_losses.base import GroupName, LossInputs, LossTerms, at_size_of
-from zoo_losses.frozen import FrozenHolder, build_frozen_backbone
+from zoo.frozen import build_frozen
+from zoo.refs import Ref, as_ref
+from zoo_losses.frozen import FrozenHolder
 
 __all__ = ["FeatureLoss", "DISCRIMINATOR"]
 
 DISCRIMINATOR = "discriminator"
+ExtractorRef = Ref(("discriminator", "identity_encoder"), special=(DISCRIMINATOR,))
 
 
 class FeatureLoss(FrozenHolder):
@@ -28,11 +31,8 @@ class FeatureLoss(FrozenHolder):
     def __init__(
         self,
         extractor: Annotated[
-            str, Field(description="'discriminator' (the run's) or a registered backbone with features()")
+            ExtractorRef, Field(description="'discriminator' (the run's) or a registered network with features(), with its arguments")
         ] = DISCRIMINATOR,
-        extractor_args: Annotated[
-            dict[str, Any], Field(description="arguments of the extractor backbone, e.g. its weights")
-        ] = {},
         distance: Annotated[Literal["l1", "l2"], Field(description="per-layer distance (mean over elements)")] = "l1",
         groups: Annotated[
             list[GroupName], Field(description="groups whose labels are trusted enough to match features")
@@ -42,14 +42,13 @@ class FeatureLoss(FrozenHolder):
         ] = None,
     ):
         super().__init__()
-        if extractor == DISCRIMINATOR and extractor_args:
-            raise ArgumentError("feature loss: extractor_args apply to a backbone, not to 'discriminator'")
-        self.extractor_name = extractor
+        ref = as_ref(ExtractorRef, extractor)
+        self.extractor_name = ref.name
         self.distance = distance
         self.groups = tuple(groups)
         self.layer_weights = None if layer_weights is None else tuple(layer_weights)
-        if extractor != DISCRIMINATOR:
-            self.hold("extractor", build_frozen_backbone(extractor, extractor_args, "features", "feature loss"))
+        if ref.kind is not None:
+            self.hold("extractor", build_frozen(ref, "features", "feature loss"))
 
     def _features(self, inputs: LossInputs):
         if self.extractor_name != DISCRIMINATOR:

@@ -8,7 +8,7 @@ first loss from pushing the result further from the template than the identity c
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
@@ -16,9 +16,13 @@ from pydantic import Field
 from torch import Tensor
 
 from zoo_losses.base import GroupName, LossInputs, LossTerms
-from zoo_losses.frozen import FrozenHolder, build_frozen_backbone
+from zoo.frozen import build_frozen
+from zoo.refs import Ref, as_ref
+from zoo_losses.frozen import FrozenHolder
 
 __all__ = ["IdentityLoss"]
+
+EncoderRef = Ref("identity_encoder")
 
 
 class IdentityLoss(FrozenHolder):
@@ -26,10 +30,9 @@ class IdentityLoss(FrozenHolder):
 
     def __init__(
         self,
-        encoder: Annotated[str, Field(description="registered identity backbone e(·)")] = "mobilefacenet",
-        encoder_args: Annotated[
-            dict[str, Any], Field(description="arguments of the encoder, e.g. its weights path")
-        ] = {},
+        encoder: Annotated[
+            EncoderRef, Field(description="identity encoder e(·) with its arguments, e.g. {name: mobilefacenet, weights: …}")
+        ] = "mobilefacenet",
         first_weight: Annotated[float, Field(ge=0, description="weight of 1 − cos(e(Y), e(S))")] = 1.0,
         second_weight: Annotated[
             float, Field(ge=0, description="weight of |cos(e(Y), e(T)) − cos(e(S), e(T))|")
@@ -39,7 +42,7 @@ class IdentityLoss(FrozenHolder):
         ] = ["fake_template", "fake_label"],
     ):
         super().__init__()
-        self.hold("encoder", build_frozen_backbone(encoder, encoder_args, "forward", "identity loss"))
+        self.hold("encoder", build_frozen(as_ref(EncoderRef, encoder), "forward", "identity loss"))
         self.first_weight = first_weight
         self.second_weight = second_weight
         self.second_groups = frozenset(second_groups)

@@ -17,7 +17,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from zoo.errors import ArgumentError
-from zoo_swap.growable import GrowableSwapGenerator, check_growth, check_pair, is_power_of_two
+from zoo_swap.growable import GrowableSwapGenerator, IdentityRef, check_growth, check_pair, is_power_of_two
 from zoo_swap.layers import ConvAct, FusionBlock, resize
 
 __all__ = ["AdainSwap"]
@@ -42,11 +42,8 @@ class AdainSwap(GrowableSwapGenerator):
         ] = 2,
         blocks: Annotated[int, Field(ge=0, description="AdaIN fusion residual blocks at the bottleneck")] = 4,
         identity: Annotated[
-            str, Field(description="'learned' (trainable source encoder) or a registered identity backbone")
+            IdentityRef, Field(description="'learned' (trainable source encoder) or a registered identity encoder")
         ] = "learned",
-        identity_args: Annotated[
-            dict[str, Any], Field(description="arguments of the registered identity backbone")
-        ] = {},
         id_dim: Annotated[
             int, Field(gt=0, description="embedding width of the learned identity encoder")
         ] = 256,
@@ -58,11 +55,10 @@ class AdainSwap(GrowableSwapGenerator):
         ] = True,
     ):
         super().__init__()
-        check_architecture(self.component_name, resolution, channels, max_channels, downsamples, identity,
-                           identity_args, growth)
+        check_architecture(self.component_name, resolution, channels, max_channels, downsamples, growth)
         id_dim = self._setup(
             {"resolution": resolution, "channels": channels, "max_channels": max_channels, "downsamples": downsamples,
-             "blocks": blocks, "identity": identity, "identity_args": identity_args, "id_dim": id_dim,
+             "blocks": blocks, "identity": identity, "id_dim": id_dim,
              "template_skip": template_skip},
             channels, max_channels, id_dim,
         )
@@ -109,8 +105,6 @@ def check_architecture(
     channels: int,
     max_channels: int,
     downsamples: int,
-    identity: str,
-    identity_args: dict[str, Any],
     growth: list[int],
 ) -> None:
     """Reject argument combinations no architecture exists for, naming the argument."""
@@ -124,9 +118,5 @@ def check_architecture(
     if channels <= 0 or max_channels < channels:
         raise ArgumentError(
             f"{component}: need 0 < channels <= max_channels, got channels={channels}, max_channels={max_channels}"
-        )
-    if identity == "learned" and identity_args:
-        raise ArgumentError(
-            f"{component}: identity_args are only for a registered identity encoder, not identity='learned'"
         )
     check_growth(component, resolution, growth)

@@ -14,12 +14,18 @@ import torch
 from torch import Tensor, nn
 
 from zoo.errors import ArgumentError
-from zoo_swap.identity import LearnedIdentity, build_frozen_encoder, embedding_dim
+from zoo.frozen import build_frozen
+from zoo.refs import Ref, as_ref
+from zoo_swap.identity import LearnedIdentity, embedding_dim
 from zoo_swap.layers import ResolutionUpdate, resize
 
-__all__ = ["GrowableSwapGenerator", "check_growth", "check_images", "check_pair", "is_power_of_two"]
+__all__ = ["IdentityRef", "GrowableSwapGenerator", "check_growth", "check_images", "check_pair", "is_power_of_two"]
 
 _MIN_UPDATE_WIDTH = 16
+
+#: Where a generator's identity embedding comes from: 'learned' (a small trainable encoder, no weights
+#: needed) or a registered identity encoder with its arguments, e.g. {name: mobilefacenet, weights: …}.
+IdentityRef = Ref("identity_encoder", special=("learned",))
 
 
 def is_power_of_two(value: int) -> bool:
@@ -49,13 +55,15 @@ class GrowableSwapGenerator(nn.Module):
 
     def _setup(self, args: dict[str, Any], channels: int, max_channels: int, id_dim: int) -> int:
         """Record the constructor arguments and build the identity source; returns the embedding width."""
-        self._args = dict(args, identity_args=dict(args["identity_args"]))
+        identity = as_ref(IdentityRef, args["identity"])
+        self._identity_ref = identity
+        self._args = dict(args, identity=identity.as_yaml())
         self.resolution: int = args["resolution"]
         self.template_skip: bool = args["template_skip"]
         self.growth: list[int] = []
-        self.identity_frozen = args["identity"] != "learned"
+        self.identity_frozen = identity.kind is not None
         if self.identity_frozen:
-            self.identity: nn.Module = build_frozen_encoder(args["identity"], dict(args["identity_args"]))
+            self.identity: nn.Module = build_frozen(identity, "forward", self.component_name)
             return embedding_dim(self.identity)
         self.identity = LearnedIdentity(channels, max_channels, id_dim)
         return id_dim
@@ -85,9 +93,7 @@ class GrowableSwapGenerator(nn.Module):
         The identity encoder's ``weights`` path is left out: its tensors are in this model's
         state_dict, so a model folder must not depend on a file of the machine that trained it.
         """
-        args = dict(self._args, growth=list(self.growth))
-        args["identity_args"] = {k: v for k, v in self._args["identity_args"].items() if k != "weights"}
-        return args
+        return dict(self._args, growth=list(self.growth), identity=self._identity_ref.without("weights").as_yaml())
 
     # -- identity and the swapper interface -----------------------------------------------------
 

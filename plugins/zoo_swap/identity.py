@@ -6,16 +6,13 @@ face-recognition encoder gives a much better identity signal and stays frozen in
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.errors import ArgumentError
 from zoo_swap.layers import ConvAct
 
-__all__ = ["LearnedIdentity", "build_frozen_encoder", "embedding_dim"]
+__all__ = ["LearnedIdentity", "embedding_dim"]
 
 _LEARNED_LEVELS = 4
 
@@ -32,17 +29,6 @@ class LearnedIdentity(nn.Module):
     def forward(self, source: Tensor) -> Tensor:
         pooled = self.body(source * 2 - 1).mean(dim=(2, 3))
         return F.normalize(self.project(pooled), dim=1)
-
-
-def build_frozen_encoder(name: str, args: dict[str, Any]) -> nn.Module:
-    """Build a registered identity encoder by name and freeze it (no gradients, eval mode)."""
-    import zoo
-
-    encoder = zoo.build("backbone", name, **args)
-    if not isinstance(encoder, nn.Module):
-        raise ArgumentError(f"identity '{name}' is not a torch module: it cannot embed faces")
-    encoder.requires_grad_(False)
-    return encoder.eval()
 
 
 @torch.no_grad()

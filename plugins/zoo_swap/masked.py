@@ -23,7 +23,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from zoo_swap.generator import check_architecture
-from zoo_swap.growable import GrowableSwapGenerator, check_pair
+from zoo_swap.growable import GrowableSwapGenerator, IdentityRef, check_pair
 from zoo_swap.layers import LEAK, AdaIN, ConvAct, FusionBlock, resize
 
 __all__ = ["MaskedSwap"]
@@ -59,11 +59,8 @@ class MaskedSwap(GrowableSwapGenerator):
         downsamples: Annotated[int, Field(ge=0, le=6, description="stride-2 encoder levels (width doubles)")] = 3,
         blocks: Annotated[int, Field(ge=0, description="AdaIN fusion residual blocks at the bottleneck")] = 2,
         identity: Annotated[
-            str, Field(description="'learned' (trainable source encoder) or a registered identity backbone")
+            IdentityRef, Field(description="'learned' (trainable source encoder) or a registered identity encoder")
         ] = "learned",
-        identity_args: Annotated[
-            dict[str, Any], Field(description="arguments of the registered identity backbone")
-        ] = {},
         id_dim: Annotated[int, Field(gt=0, description="embedding width of the learned identity encoder")] = 256,
         growth: Annotated[
             list[int], Field(description="output sizes of the resolution-update layers already inserted")
@@ -73,11 +70,10 @@ class MaskedSwap(GrowableSwapGenerator):
         ] = True,
     ):
         super().__init__()
-        check_architecture(self.component_name, resolution, channels, max_channels, downsamples, identity,
-                           identity_args, growth)
+        check_architecture(self.component_name, resolution, channels, max_channels, downsamples, growth)
         id_dim = self._setup(
             {"resolution": resolution, "channels": channels, "max_channels": max_channels, "downsamples": downsamples,
-             "blocks": blocks, "identity": identity, "identity_args": identity_args, "id_dim": id_dim,
+             "blocks": blocks, "identity": identity, "id_dim": id_dim,
              "template_skip": template_skip},
             channels, max_channels, id_dim,
         )

@@ -15,6 +15,7 @@ from zoo.errors import RecipeError, ZooError
 from zoo.recipe.model import SECTIONS, ComponentConfig, LossConfig, OutputConfig, Recipe, TopLevel
 from zoo.recipe.overrides import apply_overrides
 from zoo.recipe.source import LocatedYaml, YamlPath, parse_located, read_recipe_text
+from zoo.refs import RefProblem
 from zoo.registry import Registry, default_registry
 from zoo.schedule import PlanError, ScheduleState
 from zoo.schema import format_validation_error, validate_args
@@ -66,6 +67,10 @@ class _Checker:
         args = {key: item for key, item in value.items() if key != kind and key not in reserved}
         try:
             return name, validate_args(schema, args)
+        except RefProblem as problem:
+            for loc, message in problem.problems:
+                self.add(path + loc, message)
+            return None
         except ValidationError as error:
             self.pydantic(path, error, list(schema.model_fields))
             return None

@@ -1,0 +1,36 @@
+"""Networks a component only consults — identity encoders, feature extractors — built frozen.
+
+One helper for every such use (generator conditioning, identity and feature losses): the network
+is built from a typed reference (never an import path), takes no gradient, stays in eval mode, and
+a missing ``weights`` argument is said out loud, because a randomly initialised judge trains nothing
+useful and is easy to miss in a long run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+from zoo.errors import ArgumentError
+from zoo.refs import ComponentRef
+
+if TYPE_CHECKING:
+    from torch import nn
+
+__all__ = ["build_frozen"]
+
+
+def build_frozen(ref: ComponentRef, method: str, user: str) -> nn.Module:
+    """Build ``ref``, check it offers ``method``, freeze it; ``user`` names who needs it in messages."""
+    from torch import nn
+
+    import zoo
+
+    network = ref.build()
+    if not isinstance(network, nn.Module) or not callable(getattr(network, method, None)):
+        raise ArgumentError(f"{user}: backbone '{ref.name}' has no {method}(images) method to use here")
+    if ref.args.get("weights") is None and "weights" in zoo.get_spec("backbone", ref.name).schema().model_fields:
+        warnings.warn(f"{user}: backbone '{ref.name}' has no weights (random init): set its 'weights' argument",
+                      stacklevel=3)
+    network.requires_grad_(False)
+    return network.eval()
