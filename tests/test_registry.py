@@ -28,7 +28,7 @@ def test_third_party_plugin_is_discovered_from_its_installed_entry_point(registr
     assert spec.distribution == "zoo-example-plugin"
     assert spec.plugin == "example"
     info = next(i for i in registry.plugins if i.name == "example")
-    assert info.ok and info.version == "0.3.1" and info.components == {"loss": 1, "stage": 1}
+    assert info.ok and info.version == "0.3.1" and info.components == {"backbone": 1, "loss": 1, "stage": 1}
 
 
 def test_broken_plugin_is_recorded_and_others_keep_working(registry: Registry) -> None:

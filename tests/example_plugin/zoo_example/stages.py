@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
-from zoo.schedule import StagePlan
+
+from zoo.sdk import RunContext, ScheduleState, StagePlan
 
 
 class Note:
@@ -14,8 +15,8 @@ class Note:
     def __init__(self, message: Annotated[str, Field(min_length=1)]):
         self.message = message
 
-    def plan(self, state: Any) -> StagePlan:
+    def plan(self, state: ScheduleState) -> StagePlan:
         return StagePlan(f"note: {self.message}")
 
-    def run(self, context: Any) -> None:
+    def run(self, context: RunContext) -> None:
         context.metrics.log(stage=context.stage_index, event="note", message=self.message)

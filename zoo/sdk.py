@@ -1,0 +1,57 @@
+"""The plugin author's SDK: everything a third-party plugin needs, from one public module.
+
+``from zoo.sdk import hookimpl, Ref, ComponentRef, Stage, StagePlan, ScheduleState, PlanError``
+costs no torch; the run-time types (``RunContext``, ``StageSummary``, ``Interrupted``,
+``build_frozen``) load on first use, so a plugin's ``plugin.py`` can import this module freely.
+The hooks themselves are documented in :mod:`zoo.hookspecs`; roles in :mod:`zoo.roles`; the
+plugin guide is ``docs/plugins.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from zoo.errors import ArgumentError, ZooError
+from zoo.hookspecs import hookimpl
+from zoo.refs import ComponentRef, Ref, as_ref
+from zoo.registry import RegisterFn, RoleRegisterFn
+from zoo.roles import RoleError
+from zoo.schedule import PlanError, ScheduleState, Stage, StagePlan
+
+if TYPE_CHECKING:
+    from zoo.context import Interrupted, RunContext, StageSummary
+    from zoo.frozen import build_frozen
+
+__all__ = [
+    "hookimpl",
+    "RegisterFn",
+    "RoleRegisterFn",
+    "Ref",
+    "ComponentRef",
+    "as_ref",
+    "Stage",
+    "StagePlan",
+    "ScheduleState",
+    "PlanError",
+    "RunContext",
+    "StageSummary",
+    "Interrupted",
+    "build_frozen",
+    "ZooError",
+    "ArgumentError",
+    "RoleError",
+]
+
+_LAZY = {
+    "RunContext": "zoo.context",
+    "StageSummary": "zoo.context",
+    "Interrupted": "zoo.context",
+    "build_frozen": "zoo.frozen",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'zoo.sdk' has no attribute {name!r}")
