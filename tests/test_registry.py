@@ -88,5 +88,5 @@ def test_build_validates_arguments_against_the_signature(registry: Registry) -> 
     assert str(raised.value) == "loss 'example_tv': power: Input should be less than or equal to 2 (got 3)"
     with pytest.raises(ArgumentError) as raised:
         registry.build("loss", "example_tv", strength=1)
-    assert str(raised.value) == "loss 'example_tv': strength: unknown argument (valid: power)"
+    assert str(raised.value) == "loss 'example_tv': strength: unknown argument (valid: power, prefilter)"
     assert registry.build("loss", "example_tv", power=2).power == 2

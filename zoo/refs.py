@@ -16,8 +16,6 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
-
 __all__ = ["ComponentRef", "Ref", "RefMarker", "RefProblem", "as_ref", "merge_legacy_args", "plain", "ref_marker"]
 
 
@@ -116,6 +114,8 @@ def _a(role: str | None) -> str:
 
 def Ref(role: str | tuple[str, ...], *, kind: str = "backbone", special: tuple[str, ...] = ()) -> Any:  # noqa: N802
     """The annotation of an argument naming a component of ``role`` (or of any of several roles)."""
+    from pydantic import BeforeValidator, PlainSerializer  # here, not at import: listing stays pydantic-free
+
     marker = RefMarker((role,) if isinstance(role, str) else tuple(role), kind, tuple(special))
     return Annotated[
         ComponentRef,
