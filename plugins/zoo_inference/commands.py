@@ -1,6 +1,6 @@
 """``zoo swap`` and ``zoo eval``: thin click layers over :mod:`zoo_inference.swap` and ``.evaluate``.
 
-Only click and yaml are imported here; torch and the face pipeline load inside the command bodies
+Only click is imported here; torch and the face pipeline load inside the command bodies
 so that ``zoo --help`` stays fast.
 """
 
@@ -10,25 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
+from zoo.assignments import parse_assignment
 from zoo.errors import ZooError
 
 __all__ = ["eval_command", "parse_component_args", "swap_command"]
 
 
 def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
-    """``("body=mobilenet0.25", "max_size=640")`` → ``{"body": "mobilenet0.25", "max_size": 640}`` (YAML values)."""
-    args: dict[str, Any] = {}
-    for text in pairs:
-        key, sep, raw = text.partition("=")
-        if not sep or not key.strip():
-            raise ZooError(f"{option} {text!r} must look like key=value (e.g. {option} body=mobilenet0.25)")
-        try:
-            args[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            raise ZooError(f"{option} {text!r}: value is not valid YAML") from None
-    return args
+    """``("body=mobilenet0.25", "lr=1e-4")`` → ``{"body": "mobilenet0.25", "lr": 0.0001}`` (recipe YAML values)."""
+    return dict(parse_assignment(text, option, example=f"{option} body=mobilenet0.25") for text in pairs)
 
 
 @click.command("swap")

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
+from zoo.assignments import parse_assignment
 from zoo.errors import ZooError
-from zoo.recipe.source import LocatedYaml, YamlPath, load_value
+from zoo.recipe.source import LocatedYaml, YamlPath
 from zoo.schema import format_path
 
 __all__ = ["parse_override", "apply_overrides"]
 
 
 def parse_override(text: str) -> tuple[YamlPath, Any]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ZooError(f"override {text!r} must look like key.path=value (e.g. stages.2.lr=1e-5)")
-    path: YamlPath = tuple(int(part) if part.isdigit() else part for part in key.strip().split("."))
-    try:
-        value = load_value(raw) if raw.strip() else ""
-    except yaml.YAMLError as error:
-        raise ZooError(f"override {text!r}: value is not valid YAML: {error}") from None
+    key, value = parse_assignment(text, "override", "key.path=value", "stages.2.lr=1e-5")
+    path: YamlPath = tuple(int(part) if part.isdigit() else part for part in key.split("."))
     return path, value
 
 
