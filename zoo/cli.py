@@ -15,6 +15,7 @@ import click
 
 from zoo import __version__
 from zoo.errors import ZooError
+from zoo.table import render_table
 from zoo.hub_commands import pull_command, push_command
 
 __all__ = ["cli", "main"]
@@ -55,12 +56,6 @@ def cli(debug: bool) -> None:
         os.environ["ZOO_DEBUG"] = "1"
 
 
-def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
-    return "\n".join(lines)
-
-
 @cli.command("list")
 @click.argument("kind", required=False)
 @click.argument("pattern", required=False, default="*")
@@ -74,7 +69,7 @@ def list_command(kind: str | None, pattern: str, role: str | None, show_roles: b
     registry = default_registry()
     if show_roles:
         rows = [(r.name, r.target, r.distribution, r.summary) for r in sorted(registry.roles.values(), key=lambda r: r.name)]
-        click.echo(_table(rows, ("ROLE", "PROTOCOL", "PACKAGE", "WHAT IT DOES")))
+        click.echo(render_table(("ROLE", "PROTOCOL", "PACKAGE", "WHAT IT DOES"), rows))
         return
     kinds = ", ".join(KINDS)
     if kind is not None:
@@ -91,7 +86,7 @@ def list_command(kind: str | None, pattern: str, role: str | None, show_roles: b
         (k, name, "-", ", ".join(s.distribution for s in owners), "CONFLICT: registered by each of these packages; uninstall one")
         for (k, name), owners in conflicts.items()
     ]
-    click.echo(_table(rows, ("KIND", "NAME", "ROLE", "PACKAGE", "SUMMARY")))
+    click.echo(render_table(("KIND", "NAME", "ROLE", "PACKAGE", "SUMMARY"), rows))
 
 
 @cli.command("plugins")
@@ -123,7 +118,7 @@ def plugins_command(as_json: bool) -> None:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(info.components.items())) or "-"
         status = "; ".join(["ok" if info.ok else f"BROKEN: {info.error}", *info.problems])
         rows.append((info.name, f"{info.distribution} {info.version}", counts, status))
-    click.echo(_table(rows, ("PLUGIN", "PACKAGE", "COMPONENTS", "STATUS")))
+    click.echo(render_table(("PLUGIN", "PACKAGE", "COMPONENTS", "STATUS"), rows))
 
 
 @cli.command("info")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zoo.recipe.model import Recipe
+from zoo.table import render_table
 
 __all__ = ["plan_rows", "render_plan"]
 
@@ -20,7 +21,7 @@ def render_plan(recipe: Recipe) -> str:
     header = ("#", "STAGE", "WHAT IT DOES", "RESOLUTION", "QUANTITY", "TRAINABLE")
     rows = [
         (
-            str(index),
+            str(index + 1),  # stages are counted from 1 wherever a person reads them
             config.name,
             plan.action,
             "-" if plan.resolution is None else f"{plan.resolution}px",
@@ -29,6 +30,4 @@ def render_plan(recipe: Recipe) -> str:
         )
         for index, (config, plan) in enumerate(zip(recipe.stages, recipe.plans))
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
-    return f"plan for '{recipe.name}' ({len(rows)} stages, run dir {recipe.run_dir}):\n" + "\n".join(lines)
+    return f"plan for '{recipe.name}' ({len(rows)} stages, run dir {recipe.run_dir}):\n" + render_table(header, rows)

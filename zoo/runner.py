@@ -26,6 +26,7 @@ from zoo.errors import ZooError
 from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
 from zoo.refs import plain
+from zoo.table import render_table
 from zoo.registry import default_registry
 from zoo.threads import current_settings
 
@@ -101,7 +102,7 @@ def render_summary(summaries: list[StageSummary]) -> str:
     header = ("#", "STAGE", "RESOLUTION", "SAMPLES", "STEPS", "TIME", "FINAL LOSSES")
     rows = [
         (
-            str(s.index),
+            str(s.index + 1),  # counted from 1, like the "stage 3/8" lines
             s.stage,
             "-" if s.resolution is None else f"{s.resolution}px",
             "-" if s.samples is None else str(s.samples),
@@ -111,8 +112,7 @@ def render_summary(summaries: list[StageSummary]) -> str:
         )
         for s in summaries
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows])
+    return render_table(header, rows)
 
 
 def build_context(
