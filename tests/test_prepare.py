@@ -206,6 +206,7 @@ def test_a_file_is_not_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_bad_detector_argument_fails_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.jpg").write_bytes(b"x")
-    code, message = _zoo(["prepare", str(tmp_path / "src"), str(tmp_path / "out"), "--size", "64", "-a", "bod=x"], capsys)
+    code, message = _zoo(["prepare", str(tmp_path / "src"), str(tmp_path / "out"), "--size", "64", "--detector", "retinaface",
+                          "-a", "bod=x"], capsys)
     assert code == 2 and message.startswith("error: detector 'retinaface': bod: unknown argument")
     assert not (tmp_path / "out").exists()

@@ -23,13 +23,18 @@ __all__ = ["DlibResNetJudge"]
 _CHIP_SIZE = 150  # dlib's recognition network input
 _CHIP_PADDING = 0.25
 _MIN_SIDE = 112  # smaller crops are upscaled first so the 5-point predictor sees enough pixels
+_DETECTOR_BOX = (0.114, 0.251, 0.879, 1.016)
+"""Where dlib's HOG detector puts its box on an ArcFace-aligned crop (x1, y1, x2, y2 in crop sides; mean
+over 76 Glint faces). The 5-point predictor was trained on such boxes: on 200 Glint faces it gives
+leave-one-out top-1 0.990, against 0.970 with the whole crop as the box."""
 
 
 class DlibResNetJudge(nn.Module):
     """dlib ResNet identity embedder, 128-d, L2-normalised; a judge with no gradients (not a loss encoder).
 
     Input: N×3×H×W RGB in [0, 1], faces aligned to the ArcFace 5-point template at any size. dlib's
-    own alignment is then applied on top: its 5-point predictor on the whole crop, ``get_face_chip``
+    own alignment is then applied on top: its 5-point predictor in the box its detector would find on
+    such a crop, ``get_face_chip``
     (150 px, padding 0.25) and ``compute_face_descriptor``, the way the network was trained.
     """
 
@@ -79,8 +84,10 @@ class DlibResNetJudge(nn.Module):
             size = (round(face.shape[1] * scale), round(face.shape[0] * scale))
             face = cv2.resize(face, size, interpolation=cv2.INTER_CUBIC)
         face = np.ascontiguousarray(face)
-        whole = dlib.rectangle(0, 0, face.shape[1] - 1, face.shape[0] - 1)
-        return dlib.get_face_chip(face, self._predictor(face, whole), _CHIP_SIZE, _CHIP_PADDING)
+        height, width = face.shape[:2]
+        x1, y1, x2, y2 = _DETECTOR_BOX
+        box = dlib.rectangle(round(x1 * width), round(y1 * height), round(x2 * width) - 1, round(y2 * height) - 1)
+        return dlib.get_face_chip(face, self._predictor(face, box), _CHIP_SIZE, _CHIP_PADDING)
 
 
 def _to_uint8(images: Tensor) -> list[np.ndarray]:

@@ -13,6 +13,7 @@ import click
 import yaml
 
 from zoo.errors import ZooError
+from zoo_faces.defaults import DEFAULT_DETECTOR
 
 __all__ = ["eval_command", "parse_component_args", "swap_command"]
 
@@ -43,7 +44,7 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--face-index", type=click.IntRange(min=0), default=None,
               help="Which target face to replace (0 = best detection score).")
 @click.option("--all-faces", is_flag=True, help="Replace every face in the target.")
-@click.option("--detector", default="retinaface", show_default=True, help="Registered detector name.")
+@click.option("--detector", default=DEFAULT_DETECTOR, show_default=True, help="Registered detector name.")
 @click.option("--detector-arg", "-a", "detector_args", multiple=True, metavar="KEY=VALUE",
               help="Detector argument, e.g. -a body=mobilenet0.25 -a weights=retina.safetensors.")
 @click.option("--compare", is_flag=True, help="Also write <name>_compare.png: source | target | result.")
@@ -92,7 +93,8 @@ def swap_command(
 @click.option("--judge", default="mobilefacenet", show_default=True, help="Registered identity encoder that judges.")
 @click.option("--judge-arg", "-j", "judge_args", multiple=True, metavar="KEY=VALUE",
               help="Judge argument, e.g. -j weights=mobilefacenet_casia.safetensors.")
-@click.option("--detector", default=None, help="Registered detector for the landmark distance (skipped without).")
+@click.option("--detector", default=DEFAULT_DETECTOR, show_default=True,
+              help="Registered detector for the landmark distance.")
 @click.option("--detector-arg", "-a", "detector_args", multiple=True, metavar="KEY=VALUE",
               help="Detector argument, e.g. -a body=mobilenet0.25 -a weights=retina.safetensors.")
 @click.option("--pairs", type=click.IntRange(min=1), default=64, show_default=True,
@@ -106,7 +108,7 @@ def eval_command(
     data_args: tuple[str, ...],
     judge: str,
     judge_args: tuple[str, ...],
-    detector: str | None,
+    detector: str,
     detector_args: tuple[str, ...],
     pairs: int,
     seed: int,
@@ -115,8 +117,6 @@ def eval_command(
     """Measure a model: identity (by an independent judge), pose/expression kept, pixels vs ground truth."""
     if json_path is not None and not json_path.expanduser().parent.is_dir():
         raise ZooError(f"output directory {json_path.parent} does not exist (for --json {json_path})")
-    if detector_args and detector is None:
-        detector = "retinaface"
     import json
 
     import zoo
@@ -125,9 +125,7 @@ def eval_command(
     folder = zoo.from_pretrained(model, revision=revision)
     judge_model = build_judge(judge, parse_component_args(judge_args, "-j"))
     dataset = load_eval_dataset(data, parse_component_args(data_args, "--data-arg"))
-    detect = None
-    if detector is not None:
-        detect = zoo.build("detector", detector, **parse_component_args(detector_args, "-a")).detect
+    detect = zoo.build("detector", detector, **parse_component_args(detector_args, "-a")).detect
     result = evaluate_swaps(folder.parts["generator"], dataset, judge_model, pairs=pairs, detector=detect, seed=seed)
     overlap = describe_judge_overlap(folder.info, judge)
     if overlap:
