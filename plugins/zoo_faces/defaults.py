@@ -2,3 +2,6 @@
 
 DEFAULT_DETECTOR = "dlib"
 """The detector used when none is named: it installs from PyPI alone (dlib-bin, face-recognition-models)."""
+
+DEFAULT_JUDGE = "dlib_resnet"
+"""The identity judge of ``zoo eval``: dlib's ResNet, installed with the default detector; no recipe trains with it."""
