@@ -18,6 +18,12 @@ from zoo_faces.detections import FaceDetections
 
 __all__ = ["DlibDetector"]
 
+_CNN_TO_HOG = (0.038, 0.078, 1.085)
+"""MMOD boxes sit higher and tighter than the HOG boxes the 68-point predictor was trained on: the HOG
+box's centre is this far (× the MMOD box side) right and down, and its side this much larger (medians
+over 37 faces both found in the shared wild photos). On the first 30 AFW faces it lowers the CNN's
+68-point error (NME) from 0.104 to 0.075 (all 30 found; HOG finds 26 of them, at 0.045)."""
+
 
 class DlibDetector:
     """dlib face detector (HOG or CNN/MMOD) with 68-point landmarks reduced to the zoo's 5 points."""
@@ -88,7 +94,18 @@ class DlibDetector:
             rectangles, scores, _ = self._hog.run(small, self.upsample, self.score_threshold)
         boxes = np.array([[r.left(), r.top(), r.right() + 1, r.bottom() + 1] for r in rectangles],
                          dtype=np.float32).reshape(-1, 4) / scale
+        if self._cnn is not None:
+            boxes = _hog_like(boxes)
         scores = np.asarray(scores, dtype=np.float32).reshape(-1)
         keep = scores >= self.score_threshold
         order = np.argsort(-scores[keep], kind="stable")
         return boxes[keep][order], scores[keep][order]
+
+
+def _hog_like(boxes: np.ndarray) -> np.ndarray:
+    """MMOD boxes moved and scaled to where dlib's HOG detector puts its box on the same face."""
+    shift_x, shift_y, scale = _CNN_TO_HOG
+    sides = ((boxes[:, 2] - boxes[:, 0]) + (boxes[:, 3] - boxes[:, 1])) / 2.0
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2.0 + np.stack([shift_x * sides, shift_y * sides], axis=1)
+    halves = (boxes[:, 2:] - boxes[:, :2]) * scale / 2.0
+    return np.concatenate([centres - halves, centres + halves], axis=1).astype(np.float32)
