@@ -48,10 +48,12 @@ class Export:
         for name in names:
             context.update_part_args(name)
         generator_spec = context.recipe.model["generator"]
+        role = getattr(context.parts["generator"], "role", "swapper")  # a segmenter recipe exports a segmenter
         info = {
+            **({"role": role} if role != "swapper" else {}),
             "resolution": context.parts["generator"].output_resolution,
             "input_resolution": context.parts["generator"].input_resolution,
-            "identity": _identity_info(generator_spec.args.get("identity")),
+            **({"identity": _identity_info(generator_spec.args.get("identity"))} if role == "swapper" else {}),
             "metrics": context.artifact_meta.get(METRICS, {}),
             "stages": [
                 {"index": s.index, "stage": s.stage, "resolution": s.resolution, "samples": s.samples,
