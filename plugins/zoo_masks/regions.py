@@ -28,7 +28,8 @@ _EYES = (slice(36, 42), slice(42, 48))
 _OUTER_LIPS = slice(48, 60)
 _NOSE_BASE = 33
 # Eyes grow about their centre to take in the lids; lips a little for the skin that moves with them.
-_EYE_GROWTH = 1.6
+_EYE_GROWTH = 1.4
+_LID_HEIGHT = 0.3  # of the eye's width, above and below its centre
 _MOUTH_GROWTH = 1.15
 
 
@@ -76,6 +77,14 @@ def _grown(points: np.ndarray, factor: float) -> np.ndarray:
     return _hull(centre + (points - centre) * factor)
 
 
+def _eye(points: np.ndarray) -> np.ndarray:
+    """The eye and its lids: its six points plus lid height above and below (a closed eye is still an area)."""
+    axis = points[3] - points[0]
+    normal = np.array([-axis[1], axis[0]]) * _LID_HEIGHT
+    centre = points.mean(0)
+    return _grown(np.vstack([points, centre + normal, centre - normal]), _EYE_GROWTH)
+
+
 def _half(contour: np.ndarray, landmarks: np.ndarray, upper: bool) -> np.ndarray:
     """The contour cut by the line through the nose base, perpendicular to the eyes→mouth axis."""
     eyes = landmarks[36:48].mean(0)
@@ -106,7 +115,7 @@ def region_polygons(landmarks: np.ndarray, region: str) -> list[np.ndarray]:
     if region == "mouth":
         return [_grown(points[_OUTER_LIPS], _MOUTH_GROWTH)]
     if region == "eyes":
-        return [_grown(points[eye], _EYE_GROWTH) for eye in _EYES]
+        return [_eye(points[eye]) for eye in _EYES]
     raise ValueError(f"unknown region {region!r} (regions: {', '.join(REGIONS)})")
 
 
@@ -133,7 +142,16 @@ def region_mask(
             np.zeros((0, height, width), np.float32)
     inside = np.zeros((height, width), dtype=bool)
     for name in chosen.include:
-        inside |= _fill((height, width), region_polygons(points, name))
+        inside |= _area((height, width), points, name)
     for name in chosen.exclude:
-        inside &= ~_fill((height, width), region_polygons(points, name))
+        inside &= ~_area((height, width), points, name)
     return inside.astype(np.float32)
+
+
+def _area(size: tuple[int, int], points: np.ndarray, name: str) -> np.ndarray:
+    """One region's pixels; the halves are cut from the contour's own pixels, so they tile it exactly."""
+    if name in ("upper_face", "lower_face"):
+        contour = _fill(size, region_polygons(points, "contour"))
+        upper = contour & _fill(size, region_polygons(points, "upper_face"))
+        return upper if name == "upper_face" else contour & ~upper
+    return _fill(size, region_polygons(points, name))
