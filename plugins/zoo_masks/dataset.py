@@ -128,7 +128,8 @@ class OccludedFaces:
             image, alpha = paste(image, layer)
             visible *= 1.0 - alpha
             kinds.append(kind)
-        return OccludedSample(image=image, alpha=1.0 - visible, region=region, target=region * visible, kinds=tuple(kinds))
+        alpha = 1.0 - visible
+        return OccludedSample(image=image, alpha=alpha, region=region, target=region * (1.0 - alpha), kinds=tuple(kinds))
 
     def _occluder(self, split: Split, face: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         if split == "train" and rng.random() < self.procedural:

@@ -2,8 +2,9 @@
 
 The hull is what ``zoo swap`` pasted inside before masks existed; it is given the *exact* face
 region of each test sample (landmarks without error), so it is the best the hull can do, and its
-IoU is the share of the region left visible. Both are scored on the same samples in the same run,
-per occluder kind (``object_test``, held-out ``glasses``/``eleglasses``/``scarf``) and on clean faces.
+IoU is the share of the region left visible. ``segmenter_and_hull`` is their intersection, what
+``zoo swap --mask occlusion,hull`` pastes inside. All are scored on the same samples in the same
+run, per occluder kind (``object_test``, held-out ``glasses``/``eleglasses``/``scarf``) and on clean faces.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class MaskScores:
 def score_masks(segmenter: torch.nn.Module, data: Any, samples: int, seed: int, batch_size: int = 64) -> tuple[MaskScores, dict]:
     """IoU at 0.5 of the segmenter and of the hull on ``samples`` test samples; also a preview batch."""
     kinds: list[str] = []
-    seg_iou, hull_iou = [], []
+    seg_iou, hull_iou, both_iou = [], [], []
     preview: dict = {}
     segmenter.eval()
     for first in range(0, samples, batch_size):
@@ -62,11 +63,13 @@ def score_masks(segmenter: torch.nn.Module, data: Any, samples: int, seed: int, 
         hull = batch["region"].numpy()[:, 0] > 0.5
         seg_iou.append(_iou(predicted, target))
         hull_iou.append(_iou(hull, target))
+        both_iou.append(_iou(predicted & hull, target))
         kinds += [(ks[0] if len(set(ks)) == 1 else "mixed") if ks else "clean" for ks in batch["kinds"]]
         if not preview:
             preview = {"image": batch["image"][:8], "target": batch["target"][:8], "hull": batch["region"][:8],
                        "segmenter": torch.from_numpy(predicted[:8, None].astype(np.float32))}
-    per = {"segmenter": np.concatenate(seg_iou), "hull": np.concatenate(hull_iou)}
+    per = {"hull": np.concatenate(hull_iou), "segmenter": np.concatenate(seg_iou),
+           "segmenter_and_hull": np.concatenate(both_iou)}
     labels = np.array(kinds)
     scores = MaskScores()
     groups = ["all", *sorted(set(kinds))]
