@@ -74,6 +74,7 @@ class OccludedFaces:
         procedural: Annotated[Probability, Field(description="chance an occluder is procedural (training only)")] = 0.45,
         clean: Annotated[Probability, Field(description="chance a sample has no occluder at all")] = 0.12,
         second: Annotated[Probability, Field(description="chance of a second occluder")] = 0.3,
+        max_per_identity: Annotated[int | None, Field(gt=0, description="use only the first N photos per person")] = None,
     ):
         self.root = Path(faces)
         if not self.root.is_dir():
@@ -83,7 +84,8 @@ class OccludedFaces:
             raise ZooError(f"occluded_faces: {self.root} has {len(people)} people; need more than "
                            f"held_out_identities={held_out_identities}")
         self.people = {"train": people[:-held_out_identities], "test": people[-held_out_identities:]}
-        self.paths = {split: [f for person in folders for f in sorted(person.iterdir()) if f.suffix.lower() in _SUFFIXES]
+        self.paths = {split: [f for person in folders
+                              for f in sorted(f for f in person.iterdir() if f.suffix.lower() in _SUFFIXES)[:max_per_identity]]
                       for split, folders in self.people.items()}
         for split, paths in self.paths.items():
             if not paths:

@@ -1,0 +1,152 @@
+"""`zoo swap` mask controls: composition by intersection, padding/blur, regions, the debug picture, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import zoo
+from zoo.cli import main
+from zoo.modelfolder import PartSpec, save_model_folder
+from zoo_faces.image import load_image
+from zoo_masks.compose import FaceMasker, MaskOptions
+from zoo_masks.loading import load_masker
+
+GENERATOR_ARGS = {"resolution": 16, "channels": 8, "max_channels": 16, "downsamples": 1, "blocks": 1, "id_dim": 16,
+                  "growth": [32]}
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """An untrained swapper and an untrained segmenter (these tests are about composition, not quality)."""
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp("mask_swap")
+    generator = zoo.build("backbone", "adain_swap", **GENERATOR_ARGS)
+    save_model_folder(root / "swapper", {"generator": generator},
+                      {"generator": PartSpec("adain_swap", generator.build_args())}, info={})
+    segmenter = zoo.build("backbone", "occlusion_unet", resolution=32, channels=4, depth=2)
+    save_model_folder(root / "segmenter", {"generator": segmenter},
+                      {"generator": PartSpec("occlusion_unet", segmenter.build_args())}, info={"role": "segmenter"})
+    return {"swapper": root / "swapper", "segmenter": root / "segmenter"}
+
+
+@pytest.fixture(scope="module")
+def detector_args(assets: Path) -> list[str]:
+    weights = assets / "weights" / "retinaface_mobilenet0.25.safetensors"
+    return ["--detector", "retinaface", "-a", "body=mobilenet0.25", "-a", f"weights={weights}", "-a", "max_size=640"]
+
+
+@pytest.fixture(scope="module")
+def obama(assets: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The photo, its face box and 5 landmarks (RetinaFace)."""
+    photo = load_image(assets / "faces" / "wild" / "obama_720p.jpg")
+    detector = zoo.build("detector", "retinaface", body="mobilenet0.25", max_size=640,
+                         weights=str(assets / "weights" / "retinaface_mobilenet0.25.safetensors"))
+    faces = detector.detect([photo])[0]
+    return photo, faces.boxes[0], faces.landmarks[0]
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_masks_intersect_and_padding_and_blur_act_on_the_result(folders: dict[str, Path], obama: tuple) -> None:
+    photo, box, landmarks = obama
+    options = MaskOptions.parse("occlusion,contour,hull", blur=0.0)
+    masker = load_masker(options, folders["segmenter"])
+    masks = masker.crop_masks(photo, landmarks, 64, box)
+    assert list(masks) == ["occlusion", "contour", "hull"] and all(m.shape == (64, 64) for m in masks.values())
+    combined = masker.combine(masks)
+    expected = (masks["occlusion"] * masks["contour"] * masks["hull"]) > 0.5
+    assert np.array_equal(combined > 0, expected)  # blur 0: exactly the hard intersection
+    contour_only = FaceMasker(MaskOptions.parse("contour", blur=0.0), landmarker=masker.landmarker)
+    contour = contour_only.combine({"contour": masks["contour"]})
+    assert 0.15 < contour.mean() < 0.8  # jaw + brows of a frontal face fill a good part of the crop
+    grown = FaceMasker(MaskOptions.parse("contour", padding=0.05, blur=0.0), landmarker=masker.landmarker)
+    shrunk = FaceMasker(MaskOptions.parse("contour", padding=-0.05, blur=0.0), landmarker=masker.landmarker)
+    big, small = grown.combine({"contour": masks["contour"]}), shrunk.combine({"contour": masks["contour"]})
+    assert small.sum() < contour.sum() < big.sum() and (small <= contour).all() and (contour <= big).all()
+    soft = FaceMasker(MaskOptions.parse("contour", blur=0.1), landmarker=masker.landmarker).combine(
+        {"contour": masks["contour"]})
+    assert (soft <= contour).all() and 0 < soft[(soft > 0)].min() < 1  # feathered inward, never past the outline
+
+
+def test_excluding_the_mouth_keeps_the_targets_own_mouth(folders: dict[str, Path], detector_args: list[str],
+                                                         obama: tuple, assets: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    photo, _, landmarks = obama
+    source = assets / "faces" / "wild" / "Tom_Cruise_avp_2014_4.jpg"
+    target = assets / "faces" / "wild" / "obama_720p.jpg"
+    outputs = {}
+    for name, extra in {"contour": ["--mask", "contour"], "no_mouth": ["--mask", "contour", "--mask-regions", "-mouth"]}.items():
+        out = tmp_path / f"{name}.png"
+        code, _, stderr = run_cli(["swap", "-m", str(folders["swapper"]), *detector_args, "-s", str(source), "-t",
+                                   str(target), "-o", str(out), "--mask-blur", "0.02", *extra], capsys)
+        assert code == 0, stderr
+        outputs[name] = load_image(out).astype(int)
+    mouth = np.round(landmarks[3:].mean(0)).astype(int)  # between the mouth corners
+    nose = np.round(landmarks[2]).astype(int)
+    at = lambda image, p: image[p[1] - 2:p[1] + 3, p[0] - 2:p[0] + 3]  # noqa: E731
+    original = photo.astype(int)
+    assert np.abs(at(outputs["contour"], mouth) - at(original, mouth)).mean() > 20  # swapped
+    assert np.abs(at(outputs["no_mouth"], mouth) - at(original, mouth)).mean() < 8  # the target's own lips
+    assert np.abs(at(outputs["no_mouth"], nose) - at(outputs["contour"], nose)).mean() < 3  # the rest as before
+
+
+def test_debug_picture_shows_each_mask_over_the_target(folders: dict[str, Path], detector_args: list[str],
+                                                       assets: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    target = assets / "faces" / "wild" / "multi_people3.jpg"
+    out, debug = tmp_path / "out.png", tmp_path / "masks.png"
+    code, stdout, stderr = run_cli(["swap", "-m", str(folders["swapper"]), *detector_args, "-s",
+                                    str(assets / "faces" / "wild" / "obama_720p.jpg"), "-t", str(target), "-o", str(out),
+                                    "--all-faces", "--mask", "occlusion,contour", "--mask-model",
+                                    str(folders["segmenter"]), "--debug-masks", str(debug)], capsys)
+    assert (code, stderr) == (0, "")
+    assert stdout.splitlines() == [str(out), str(debug)]
+    photo, picture = load_image(target), load_image(debug)
+    assert picture.shape == photo.shape
+    changed = np.abs(picture.astype(int) - photo.astype(int)).max(2) > 30
+    assert changed[:, 200:].mean() > 0.005  # outlines and the green tint on three faces
+    assert not changed[-200:, :].any()  # far from every face the target is untouched
+    red = (picture[..., 0] > 200) & (picture[..., 1] < 80) & (picture[..., 2] < 80)
+    blue = (picture[..., 0] < 40) & (picture[..., 1] > 120) & (picture[..., 1] < 200) & (picture[..., 2] > 220)
+    assert red.sum() > 100 and blue.sum() > 100  # the occlusion (red) and contour (blue) outlines are drawn
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    (["--mask", "nose"], "error: --mask 'nose': unknown mask 'nose' (masks: box, hull, contour, region, occlusion, "
+                         "generator, joined by commas)"),
+    (["--mask", "occlusion"], "error: --mask occlusion needs a segmenter: pass --mask-model PATH (a folder exported "
+                              "by recipes/occlusion_mask.yaml)"),
+    (["--mask", "occlusion", "--mask-model", "{swapper}"], "error: --mask-model {swapper}: holds backbone 'adain_swap', "
+                                                           "not a segmenter (train one with recipes/occlusion_mask.yaml)"),
+    (["--mask-regions", "chin"], "error: --mask-regions 'chin': unknown region 'chin' (regions: contour, upper_face, "
+                                 "lower_face, mouth, eyes; prefix '-' to exclude)"),
+    (["--mask-padding", "0.7"], "error: --mask-padding 0.7: must lie between -0.5 and 0.5 (a fraction of the face crop)"),
+    (["--mask", "generator"], "error: --mask generator: this model's generator predicts no mask of its own; use hull, "
+                              "contour or occlusion"),
+    (["--debug-masks", "{out}"], "error: --debug-masks {out} is where the swapped output goes: choose another path"),
+    (["--debug-masks", "{tmp}/nowhere/d.png"], "error: --debug-masks {tmp}/nowhere/d.png: folder {tmp}/nowhere does "
+                                               "not exist"),
+])
+def test_bad_mask_options_are_one_line(extra: list[str], expected: str, folders: dict[str, Path], detector_args: list[str],
+                                       assets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.png"
+    values = {"swapper": folders["swapper"], "out": out, "tmp": tmp_path}
+    extra = [item.format(**values) for item in extra]
+    code, stdout, stderr = run_cli(["swap", "-m", str(folders["swapper"]), *detector_args, "-s",
+                                    str(assets / "faces" / "wild" / "obama_720p.jpg"), "-t",
+                                    str(assets / "faces" / "wild" / "obama_720p.jpg"), "-o", str(out), *extra], capsys)
+    assert code != 0 and stdout == ""
+    assert stderr == expected.format(**values) + "\n"
+    assert not out.exists()
