@@ -54,10 +54,10 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--mask-regions", default=None, metavar="REGIONS",
               help="68-point areas to include or (prefix -) exclude: contour, upper_face, lower_face, mouth, eyes "
                    "(e.g. -mouth keeps the target's own mouth).")
-@click.option("--mask-padding", type=float, default=0.0, show_default=True,
-              help="Grow (+) or shrink (-) the mask by this fraction of the face crop.")
-@click.option("--mask-blur", type=float, default=0.08, show_default=True,
-              help="Feather the mask edge inward over this fraction of the face crop.")
+@click.option("--mask-padding", type=float, default=None,
+              help="Grow (+) or shrink (-) the mask by this fraction of the face crop (default 0).")
+@click.option("--mask-blur", type=float, default=None,
+              help="Feather the mask edge inward over this fraction of the face crop (default 0.08).")
 @click.option("--mask-model", default=None, help="Segmenter model folder for --mask occlusion (recipes/occlusion_mask.yaml).")
 @click.option("--debug-masks", type=click.Path(path_type=Path), default=None,
               help="Also write the masks drawn over the target here (a folder for a target folder).")
@@ -75,8 +75,8 @@ def swap_command(
     device: str,
     mask: str | None,
     mask_regions: str | None,
-    mask_padding: float,
-    mask_blur: float,
+    mask_padding: float | None,
+    mask_blur: float | None,
     mask_model: str | None,
     debug_masks: Path | None,
 ) -> None:
@@ -86,10 +86,8 @@ def swap_command(
     from zoo_inference.swap import load_swapper, swap_files
 
     parsed = parse_component_args(detector_args, "-a")
-    masking = mask is not None or mask_regions is not None or mask_model is not None or debug_masks is not None \
-        or mask_padding != 0.0 or mask_blur != 0.08
     options = None
-    if masking:
+    if any(value is not None for value in (mask, mask_regions, mask_padding, mask_blur, mask_model, debug_masks)):
         from zoo_masks.compose import MaskOptions
 
         options = MaskOptions.parse(mask or "hull", mask_regions, mask_padding, mask_blur)  # bad values fail before loading

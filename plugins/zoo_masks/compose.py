@@ -54,7 +54,11 @@ class MaskOptions:
     blur: float = 0.08
 
     @classmethod
-    def parse(cls, mask: str = "hull", regions: str | None = None, padding: float = 0.0, blur: float = 0.08) -> MaskOptions:
+    def parse(cls, mask: str = "hull", regions: str | None = None, padding: float | None = None,
+              blur: float | None = None) -> MaskOptions:
+        """Checked options (``None`` = the default); every bad value is one :class:`ZooError` line."""
+        padding = cls.padding if padding is None else padding
+        blur = cls.blur if blur is None else blur
         kinds = parse_mask_kinds(mask)
         if regions is not None and "region" not in kinds:
             kinds = (*kinds, "region")  # naming regions asks for them
