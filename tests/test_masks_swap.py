@@ -123,6 +123,28 @@ def test_debug_picture_shows_each_mask_over_the_target(folders: dict[str, Path],
     assert red.sum() > 100 and blue.sum() > 100  # the occlusion (red) and contour (blue) outlines are drawn
 
 
+def test_generator_mask_is_the_models_own_blend_mask(obama: tuple) -> None:
+    from zoo_faces.align import align_face
+    from zoo_faces.image import to_tensor
+    from zoo_faces.detections import FaceDetections
+    from zoo_inference.swap import FaceSwapper
+
+    photo, box, landmarks = obama
+    torch.manual_seed(0)
+    generator = zoo.build("backbone", "masked_swap", resolution=32, channels=8, max_channels=16, downsamples=1,
+                          blocks=1, id_dim=16).eval()
+    masker = load_masker(MaskOptions.parse("generator,hull", blur=0.0), generator=generator)
+    faces = FaceDetections(box[None], np.ones(1, np.float32), landmarks[None])
+    swapper = FaceSwapper(generator, detector=lambda images: [faces], masker=masker)
+    source = to_tensor(align_face(photo, landmarks, 32).crop)
+    records: list = []
+    swapper.swap_photo(source, photo, mask_records=records)
+    _, own = generator.swap_with_mask(source, source)  # the template is the same crop as the source here
+    assert list(records[0].masks) == ["generator", "hull"]
+    np.testing.assert_allclose(records[0].masks["generator"], own[0, 0].numpy(), atol=1e-5)
+    assert np.array_equal(records[0].combined > 0, (own[0, 0].numpy() * records[0].masks["hull"]) > 0.5)
+
+
 @pytest.mark.parametrize(("extra", "expected"), [
     (["--mask", "nose"], "error: --mask 'nose': unknown mask 'nose' (masks: box, hull, contour, region, occlusion, "
                          "generator, joined by commas)"),

@@ -95,15 +95,22 @@ class FaceSwapper:
         chosen = choose_faces(faces, face_index, all_faces, where)
         landmarks = faces.landmarks[chosen]
         templates = torch.cat([to_tensor(align_face(photo, points, self.input_resolution).crop) for points in landmarks])
-        results = self.swap_aligned(source.expand(len(chosen), -1, -1, -1), templates)
+        sources = source.expand(len(chosen), -1, -1, -1)
+        generator_masks: list = [None] * len(chosen)
+        if self.masker is not None and self.masker.wants_generator_mask:  # --mask generator: its own blend mask
+            with torch.inference_mode():
+                results, own = self.generator.swap_with_mask(sources.to(self.device), templates.to(self.device))
+            results, generator_masks = results.float().clamp(0.0, 1.0).cpu(), list(own[:, 0].float().cpu().numpy())
+        else:
+            results = self.swap_aligned(sources, templates)
         original = photo
-        for index, face, points in zip(chosen, results, landmarks):
+        for index, face, points, own_mask in zip(chosen, results, landmarks, generator_masks):
             matrix = estimate_similarity(points, self.output_resolution)
             mask: Any = "hull"
             if self.masker is not None:
                 from zoo_masks.debug import FaceMaskRecord
 
-                masks = self.masker.crop_masks(original, points, self.output_resolution, faces.boxes[index], face)
+                masks = self.masker.crop_masks(original, points, self.output_resolution, faces.boxes[index], own_mask)
                 mask = self.masker.combine(masks)
                 if mask_records is not None:
                     mask_records.append(FaceMaskRecord(masks, mask, matrix))

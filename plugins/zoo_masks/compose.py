@@ -9,7 +9,7 @@ and nothing else — photos and video frames call the same :meth:`FaceMasker.cro
 - ``contour``: jaw line and brows from 68 landmarks — tighter than the hull on a turned head;
 - ``region``: the ``--mask-regions`` selection (e.g. ``-mouth`` keeps the target's own lips);
 - ``occlusion``: the segmenter's visible face — a hand or glasses in front stay in front;
-- ``generator``: the swapper's own mask, for generators that predict one.
+- ``generator``: the swapper's own blend mask, for generators that predict one (``swap_with_mask``).
 
 The product is thresholded, grown or shrunk by ``padding`` and feathered *inward* by ``blur``
 (zero on the outline, as in :mod:`zoo_faces.mask`), so blending never paints past the mask.
@@ -85,17 +85,18 @@ class FaceMasker:
                            "recipes/occlusion_mask.yaml)")
         if any(kind in options.kinds for kind in _NEEDS_68) and landmarker is None:
             raise ZooError("--mask contour/region needs a 68-point landmarker (backbone 'dlib68')")
-        if "generator" in options.kinds and not callable(getattr(generator, "mask", None)):
+        self.wants_generator_mask = "generator" in options.kinds
+        if self.wants_generator_mask and not callable(getattr(generator, "swap_with_mask", None)):
             raise ZooError("--mask generator: this model's generator predicts no mask of its own; use hull, contour "
                            "or occlusion")
-        self.segmenter, self.landmarker, self.generator = segmenter, landmarker, generator
+        self.segmenter, self.landmarker = segmenter, landmarker
 
     def crop_masks(self, frame: np.ndarray, landmarks: np.ndarray, size: int, box: np.ndarray | None = None,
-                   swapped: Any = None) -> dict[str, np.ndarray]:
+                   generator_mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Each asked-for mask (S×S float32 in [0, 1]) for the face with these 5 landmarks in ``frame``.
 
         ``box`` is the detector's box (the landmarker was trained on such boxes); without one a
-        box is derived from the landmarks. ``swapped`` is the generator's output, for ``generator``.
+        box is derived from the landmarks. ``generator_mask`` (S×S) is the generator's own, for ``generator``.
         """
         from zoo_faces.align import align_face, canonical_landmarks, estimate_similarity, transform_points
         from zoo_faces.mask import face_mask
@@ -121,7 +122,9 @@ class FaceMasker:
                 crop = to_tensor(align_face(frame, landmarks, size).crop)
                 masks[kind] = self.segmenter.mask(crop)[0, 0].numpy().astype(np.float32)
             elif kind == "generator":
-                masks[kind] = np.asarray(self.generator.mask(swapped), dtype=np.float32).reshape(size, size)
+                if generator_mask is None:
+                    raise ValueError("--mask generator: pass the generator's mask (swap_with_mask) for this face")
+                masks[kind] = np.asarray(generator_mask, dtype=np.float32).reshape(size, size)
         return masks
 
     def combine(self, masks: dict[str, np.ndarray]) -> np.ndarray:

@@ -15,13 +15,17 @@ def load_segmenter(model: str | Path, device: str = "cpu") -> Any:
     """The segmenter of a model folder (or Hub repo) exported by ``recipes/occlusion_mask.yaml``."""
     import zoo
 
-    folder = zoo.from_pretrained(model)
-    segmenter = folder.parts["generator"]
-    if getattr(segmenter, "role", None) != "segmenter" or not callable(getattr(segmenter, "mask", None)):
-        name = folder.config["parts"]["generator"]["name"]
+    from zoo.hub import resolve_model
+    from zoo.modelfolder import read_config
+    from zoo.registry import default_registry
+
+    folder = resolve_model(model)
+    config = read_config(folder)  # refuse a swapper before building and loading it
+    name = config["parts"]["generator"]["name"]
+    if default_registry().get("backbone", name).role != "segmenter":
         raise ZooError(f"--mask-model {model}: holds backbone '{name}', not a segmenter (train one with "
                        "recipes/occlusion_mask.yaml)")
-    return segmenter.to(device).eval()
+    return zoo.from_pretrained(folder).parts["generator"].to(device).eval()
 
 
 def load_masker(options: MaskOptions, mask_model: str | Path | None = None, generator: Any = None,

@@ -29,8 +29,6 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 class OcclusionUNet(nn.Module):
     """segmenter: small U-Net, aligned face → soft visible-face mask (face not covered by anything)."""
 
-    role = "segmenter"
-
     def __init__(
         self,
         resolution: Annotated[int, Field(ge=16, le=512, description="input side; other sizes are resized to it")] = 64,

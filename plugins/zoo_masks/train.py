@@ -35,10 +35,10 @@ def require_segmenter(state: ScheduleState, field: str | None = None) -> int:
         raise PlanError(field, f"this stage needs the segmenter as model.{SEGMENTER_PART} (e.g. backbone: occlusion_unet)")
     from zoo.registry import default_registry
 
-    if not default_registry().get("backbone", part.name).summary.startswith("segmenter:"):
+    if default_registry().get("backbone", part.name).role != "segmenter":
         raise PlanError(field, f"model.{SEGMENTER_PART} is backbone '{part.name}', not a segmenter (`zoo list backbone`)")
-    if state.recipe.data.name != "occluded_faces":
-        raise PlanError(field, f"needs data from 'occluded_faces', got dataset '{state.recipe.data.name}'")
+    if default_registry().get("dataset", state.recipe.data.name).role != "segmentation_data":
+        raise PlanError(field, f"needs segmentation data (e.g. dataset: occluded_faces), got dataset '{state.recipe.data.name}'")
     resolution = int(part.args.get("resolution", 64))
     data_resolution = int(state.recipe.data.args.get("resolution", 64))
     if resolution != data_resolution:
