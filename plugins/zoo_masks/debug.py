@@ -56,7 +56,7 @@ def draw_masks(photo: np.ndarray, faces: list[FaceMaskRecord]) -> np.ndarray:
     for contours, colour in outlines:
         cv2.drawContours(result, contours, -1, colour, thickness, cv2.LINE_AA)
     kinds = list(dict.fromkeys(kind for face in faces for kind in face.masks))
-    scale = max(0.4, max(shape) / 1400)
+    scale = max(0.8, max(shape) / 1000)
     for row, label in enumerate([*kinds, "final (green)"]):
         colour = MASK_COLOURS.get(label, (0, 255, 0))
         y = int((row + 1) * 22 * scale) + 4
