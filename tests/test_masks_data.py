@@ -16,7 +16,7 @@ from zoo_masks.occluders import OccluderBank
 @pytest.fixture(scope="module")
 def data(assets: Path) -> OccludedFaces:
     return zoo.build("dataset", "occluded_faces", faces=str(assets / "faces" / "glint"),
-                     occluders=str(assets / "occluders"), resolution=32)
+                     occluders=str(assets / "occluders"), resolution=32, max_per_identity=6)
 
 
 def test_target_is_the_region_minus_the_pasted_alpha(data: OccludedFaces) -> None:

@@ -15,13 +15,19 @@ from zoo_masks.regions import RegionSelection, parse_regions, region_mask
 
 @pytest.fixture(scope="module")
 def afw(assets: Path) -> list[tuple[tuple[int, int], np.ndarray]]:
-    """(image height/width, 68×2 ground-truth points) for every AFW face."""
+    """(canvas height/width, 68×2 ground-truth points) for every AFW face, on a canvas around the face.
+
+    Masks are pure geometry, so a canvas of the face's extent (plus a margin) gives the same pixels
+    as the whole photo, shifted, at a fraction of the cost.
+    """
     faces = []
     for pts in sorted((assets / "faces" / "afw68").glob("*.pts")):
         points = np.loadtxt(pts)
         assert points.shape == (68, 2), pts
-        height, width = cv2.imread(str(pts.with_suffix(".jpg"))).shape[:2]
-        faces.append(((height, width), points))
+        margin = 0.3 * float(np.ptp(points, axis=0).max())
+        low = np.floor(points.min(0) - margin)
+        height, width = (np.ceil(points.max(0) + margin) - low).astype(int)[::-1]
+        faces.append(((int(height), int(width)), points - low))
     assert len(faces) == 337
     return faces
 
