@@ -147,9 +147,14 @@ class FaceMasker:
 
 
 def _box_from_landmarks(landmarks: np.ndarray) -> np.ndarray:
-    """A dlib-like face box (brows to chin) from 5 points: the canonical 112 crop's face square, mapped back."""
+    """A dlib-like face box from 5 points (video tracks landmarks, not boxes).
+
+    The corners are where the dlib detector's boxes fall in the canonical 112 crop (median over 163
+    AFW faces); on 134 other AFW faces the 68 landmarks then differ from those on dlib's own box
+    by 2.5 % of the eye distance (median; 6.5 % at the 90th percentile).
+    """
     from zoo_faces.align import estimate_similarity, invert_affine, transform_points
 
     inverse = invert_affine(estimate_similarity(landmarks, 112))
-    corners = transform_points(np.array([[18.0, 30.0], [94.0, 30.0], [18.0, 106.0], [94.0, 106.0]]), inverse)
+    corners = transform_points(np.array([[9.7, 25.4], [96.7, 25.4], [9.7, 111.7], [96.7, 111.7]]), inverse)
     return np.array([*corners.min(0), *corners.max(0)])
