@@ -123,6 +123,25 @@ def test_debug_picture_shows_each_mask_over_the_target(folders: dict[str, Path],
     assert red.sum() > 100 and blue.sum() > 100  # the occlusion (red) and contour (blue) outlines are drawn
 
 
+def test_target_folder_gets_one_debug_picture_per_photo(folders: dict[str, Path], detector_args: list[str],
+                                                        assets: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    for name in ("obama_720p.jpg", "two_people.jpg"):
+        shutil.copy(assets / "faces" / "wild" / name, targets / name)
+    code, stdout, stderr = run_cli(["swap", "-m", str(folders["swapper"]), *detector_args, "-s",
+                                    str(assets / "faces" / "wild" / "astronaut.png"), "-t", str(targets), "-o",
+                                    str(tmp_path / "out"), "--all-faces", "--mask", "hull,box", "--debug-masks",
+                                    str(tmp_path / "masks")], capsys)
+    assert (code, stderr) == (0, "")
+    assert sorted(p.name for p in (tmp_path / "masks").iterdir()) == ["obama_720p.png", "two_people.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["obama_720p.png", "two_people.png"]
+    assert len(stdout.splitlines()) == 4
+
+
 def test_generator_mask_is_the_models_own_blend_mask(obama: tuple) -> None:
     from zoo_faces.align import align_face
     from zoo_faces.image import to_tensor
