@@ -191,3 +191,36 @@ def test_bad_mask_options_are_one_line(extra: list[str], expected: str, folders:
     assert code != 0 and stdout == ""
     assert stderr == expected.format(**values) + "\n"
     assert not out.exists()
+
+
+def _constant_segmenter(folder: Path, logit: float) -> Path:
+    """A real occlusion_unet whose head says 'visible' (logit > 0) or 'covered' (< 0) everywhere."""
+    segmenter = zoo.build("backbone", "occlusion_unet", resolution=32, channels=4, depth=2)
+    with torch.no_grad():
+        segmenter.head.weight.zero_()
+        segmenter.head.bias.fill_(logit)
+    save_model_folder(folder, {"generator": segmenter}, {"generator": PartSpec("occlusion_unet", segmenter.build_args())},
+                      info={"role": "segmenter"}, overwrite=True)
+    return folder
+
+
+def test_gated_pixel_loss_ignores_what_the_segmenter_calls_covered(tmp_path: Path) -> None:
+    """Method F gating (issue 13 item 5): an error where the label's face is covered costs nothing."""
+    from zoo_losses.base import GroupOutputs, LossInputs
+    from zoo_masks.dataset import face_region
+
+    torch.manual_seed(1)
+    label = torch.rand(2, 3, 32, 32)
+    region = torch.from_numpy(face_region(32)).bool()
+    in_face, off_face = label + 0.5 * region.float(), label + 0.5 * (~region).float()
+
+    def value(segmenter_logit: float, result: torch.Tensor, loss_name: str = "occlusion_gated_pixel") -> float:
+        args = {"segmenter": str(_constant_segmenter(tmp_path / f"seg{segmenter_logit}", segmenter_logit))} \
+            if loss_name == "occlusion_gated_pixel" else {}
+        loss = zoo.build("loss", loss_name, **args)
+        return float(loss(LossInputs([GroupOutputs("fake_template", label, label, label, result)]))["fake_template"])
+
+    assert value(-12.0, in_face) < 1e-4  # the whole face covered: its pixels are not trained
+    assert value(-12.0, off_face) > 0.4  # outside the face: trained as usual
+    plain = value(0.0, in_face, "pixel")
+    assert abs(value(12.0, in_face) - plain) < 1e-4  # nothing covered: exactly the pixel loss

@@ -9,7 +9,7 @@ from zoo.hookspecs import hookimpl
 if TYPE_CHECKING:
     from zoo.registry import RegisterFn
 
-__all__ = ["register_roles", "register_backbones", "register_datasets", "register_stages"]
+__all__ = ["register_roles", "register_backbones", "register_datasets", "register_losses", "register_stages"]
 
 
 @hookimpl
@@ -32,6 +32,13 @@ def register_datasets(register: RegisterFn) -> None:
     register("occluded_faces", "zoo_masks.dataset:OccludedFaces",
              "aligned faces with real and procedural occluders pasted on; target = face region minus occluders",
              role="segmentation_data")
+
+
+@hookimpl
+def register_losses(register: RegisterFn) -> None:
+    register("occlusion_gated_pixel", "zoo_masks.gated_loss:OcclusionGatedPixel",
+             "L1 pixel loss (F4) that skips the label's face pixels a frozen occlusion segmenter calls covered",
+             role="loss")
 
 
 @hookimpl
