@@ -18,7 +18,7 @@ from zoo_faces.image import load_image
 @pytest.fixture(scope="module")
 def mobilenet_args(assets) -> list[str]:
     weights = assets / "weights" / "retinaface_mobilenet0.25.safetensors"
-    return ["-a", "body=mobilenet0.25", "-a", f"weights={weights}"]
+    return ["--detector", "retinaface", "-a", "body=mobilenet0.25", "-a", f"weights={weights}"]
 
 
 def test_assignments_are_parsed_as_yaml():
@@ -82,7 +82,7 @@ def _run_main(args: list[str], capsys) -> tuple[int, str]:
 def test_errors_are_one_line(tmp_path, mobilenet_args, capsys):
     code, message = _run_main(["detect", str(tmp_path / "absent.jpg"), *mobilenet_args], capsys)
     assert code != 0 and message == f"error: cannot read image {tmp_path / 'absent.jpg'}: no such file"
-    code, message = _run_main(["detect", "x.jpg", "-a", "body=mobilenet"], capsys)
+    code, message = _run_main(["detect", "x.jpg", "--detector", "retinaface", "-a", "body=mobilenet"], capsys)
     assert code != 0 and len(message.splitlines()) == 1
     assert "body: Input should be 'resnet50' or 'mobilenet0.25'" in message
     code, message = _run_main(["detect", "x.jpg", "--detector", "retinafce"], capsys)

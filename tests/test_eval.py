@@ -16,14 +16,10 @@ import zoo
 from zoo.cli import main
 from zoo.modelfolder import PartSpec, save_model_folder
 from zoo_datasets.base import FaceDataset, resize_faces
-from zoo_inference.evaluate import (
-    EvalError,
-    EvalResult,
-    build_judge,
-    describe_judge_overlap,
-    evaluate_swaps,
-    plan_pairs,
-)
+from zoo_inference.bootstrap import bootstrap
+from zoo_inference.evaluate import EvalError, EvalResult, evaluate_swaps, plan_pairs
+from zoo_inference.judges import build_judge, describe_judge_overlap, encoder_roles, judge_independence
+from zoo_inference.pose import MEAN_FACE_3D, POSE_POINTS, head_pose
 
 
 class GlintFaces(FaceDataset):
@@ -136,15 +132,72 @@ def test_one_identity_is_not_enough(glint: GlintFaces, judge: nn.Module) -> None
 
 
 def test_a_judge_that_trained_the_model_is_flagged() -> None:
-    trained_with_mobilefacenet = {"identity": {"name": "mobilefacenet", "weights": None}}
-    assert "also the model's training identity encoder" in describe_judge_overlap(trained_with_mobilefacenet, "mobilefacenet")
-    assert describe_judge_overlap(trained_with_mobilefacenet, "arcface_iresnet") is None
+    conditioned_on_mobilefacenet = {"identity": {"name": "mobilefacenet", "weights": None}}
+    assert describe_judge_overlap(conditioned_on_mobilefacenet, "mobilefacenet") == (
+        "the judge 'mobilefacenet' is also the model's conditioning encoder: NOT independent, identity scores "
+        "flatter the model (judge with another encoder, e.g. --judge dlib_resnet)")
+    assert describe_judge_overlap(conditioned_on_mobilefacenet, "arcface_iresnet") is None
     assert describe_judge_overlap({"identity": {"name": "learned"}}, "mobilefacenet") is None
+
+
+def test_a_judge_the_recipe_trained_against_is_not_independent() -> None:
+    learned = {"identity": {"name": "learned"}}
+    recipe = {"losses": [{"loss": "pixel"}, {"loss": "identity", "weight": 0.5},  # default encoder: mobilefacenet
+                         {"loss": "feature", "extractor": "arcface_iresnet"}]}
+    assert encoder_roles(learned, recipe) == {"mobilefacenet": ["identity-loss encoder"],
+                                               "arcface_iresnet": ["feature-loss extractor"]}
+    assert judge_independence(learned, "mobilefacenet", recipe) == "judge: mobilefacenet (NOT independent: identity-loss encoder)"
+    assert judge_independence(learned, "dlib_resnet", recipe) == (
+        "judge: dlib_resnet (independent: the model was neither conditioned on nor trained against it)")
+
+
+def test_bootstrap_interval_brackets_the_mean_and_ignores_missing_pairs() -> None:
+    values = np.array([0.0, 1.0, 1.0, np.nan, 0.0, 1.0, 1.0, 1.0])
+    estimate = bootstrap(values, seed=0)
+    assert estimate.count == 7 and estimate.mean == pytest.approx(5 / 7)
+    assert 0.0 <= estimate.low < estimate.mean < estimate.high <= 1.0
+    assert bootstrap(np.full(5, 0.25)).format() == "0.250 [0.250, 0.250]"
+    assert bootstrap(np.array([np.nan])).format() == "-"
+
+
+def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    y, p, r = np.radians([yaw, pitch, roll])
+    rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+@pytest.mark.parametrize("angles", [(0, 0, 0), (30, 0, 0), (0, -20, 0), (0, 0, 15), (25, 10, -5)])
+def test_head_pose_recovers_a_known_rotation(angles: tuple[float, float, float]) -> None:
+    model = np.array([MEAN_FACE_3D[i] for i in POSE_POINTS])
+    projected = (model @ _rotation(*angles).T)[:, :2] * np.array([1.0, -1.0])  # image y points down
+    points = np.full((1, 68, 2), np.nan)
+    points[0, POSE_POINTS] = 1.3 * projected + 60.0
+    assert head_pose(points)[0] == pytest.approx(angles, abs=1e-6)
+    assert np.isnan(head_pose(np.full((1, 68, 2), np.nan))).all()
+
+
+def test_baselines_sit_in_the_same_table_with_intervals(glint: GlintFaces, judge: nn.Module) -> None:
+    landmarker = zoo.build("detector", "dlib")
+    result = evaluate_swaps(Oracle("template"), glint, judge, pairs=6, landmarker=landmarker.detect_68)
+    compared = result.comparison
+    assert compared["pose_error_deg"]["template"].mean == 0.0 == compared["landmark68_distance"]["template"].mean
+    assert compared["pose_error_deg"]["model"].mean == 0.0  # this model returns the template
+    assert compared["identity_top1"]["source"].mean >= 0.8 and compared["identity_top1"]["template"].mean == 0.0
+    assert compared["pose_error_deg"]["source"].mean > 2.0 and compared["landmark68_distance"]["source"].mean > 0.02
+    compositor = compared["landmark68_distance"]["compositor"]
+    assert 0.0 < compositor.mean < compared["landmark68_distance"]["source"].mean
+    assert compositor.low <= compositor.mean <= compositor.high
+    lines = result.table().splitlines()
+    assert lines[1].split("  ")[0].strip() == "metric" and "classical compositor" in lines[1]
+    assert lines[2].startswith("identity_top1") and lines[2].count("[") == 4
 
 
 def test_eval_result_json_has_metrics_and_notes() -> None:
     result = EvalResult(metrics={"psnr": None, "pairs": 3}, notes=["n"], details={"model": "m"})
-    assert json.loads(json.dumps(result.to_json())) == {"model": "m", "metrics": {"psnr": None, "pairs": 3}, "notes": ["n"]}
+    assert json.loads(json.dumps(result.to_json())) == {"model": "m", "metrics": {"psnr": None, "pairs": 3},
+                                                        "comparison": {}, "notes": ["n"]}
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +209,13 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_model_folder(folder, {"generator": generator}, {"generator": PartSpec("adain_swap", generator.build_args())},
                       info={"name": "eval-test"})
     return folder
+
+
+def metric_rows(stdout: str) -> dict[str, str]:
+    """The ``metric value meaning`` rows printed after the comparison table: name → value."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:3] == ["metric", "value", "meaning"])
+    return {line.split()[0]: line.split()[1] for line in lines[start + 1:] if not line.startswith("note:")}
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -180,11 +240,12 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 )
 def test_cli_bad_input_is_one_line(case: str, expected: str, model_dir: Path, judge_weights: str, assets: Path,
                                    tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    model, data, judge_args, extra = model_dir, str(assets / "faces" / "glint"), ["-j", f"weights={judge_weights}"], []
+    model, data, extra = model_dir, str(assets / "faces" / "glint"), []
+    judge_args = ["--judge", "mobilefacenet", "-j", f"weights={judge_weights}"]
     if case == "unknown_data":
         data = str(tmp_path / "nowhere")
     elif case == "judge_without_weights":
-        judge_args = []
+        judge_args = ["--judge", "mobilefacenet"]
     elif case == "json_in_missing_dir":
         extra = ["--json", str(tmp_path / "no_dir" / "r.json")]
     elif case == "missing_model":
@@ -199,7 +260,8 @@ def test_cli_on_synthfaces_has_ground_truth_and_writes_json(model_dir: Path, jud
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "eval.json"
     code, stdout, stderr = run_cli(["eval", "-m", str(model_dir), "--data", "synthfaces", "--data-arg", "identities=4",
-                                    "--data-arg", "images_per_identity=3", "-j", f"weights={judge_weights}",
+                                    "--data-arg", "images_per_identity=3", "--judge", "mobilefacenet",
+                                    "-j", f"weights={judge_weights}",
                                     "--pairs", "6", "--json", str(report)], capsys)
     assert (code, stderr) == (0, "")
     written = json.loads(report.read_text())
@@ -208,16 +270,37 @@ def test_cli_on_synthfaces_has_ground_truth_and_writes_json(model_dir: Path, jud
     assert metrics["pairs"] == 6 and metrics["identities"] == 4 and metrics["resolution"] == 16
     assert 0.0 < metrics["psnr"] < 60.0 and -1.0 <= metrics["ssim"] <= 1.0
     assert -1.0 <= metrics["identity_similarity"] <= 1.0
-    rows = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:] if not line.startswith("note:")}
+    rows = metric_rows(stdout)
     assert rows["psnr"] == f"{metrics['psnr']:.4f}" and rows["landmark_distance"] == "-"
+    assert stdout.startswith("judge: mobilefacenet (independent: ")
 
 
 def test_cli_on_an_aligned_folder_notes_missing_ground_truth(model_dir: Path, judge_weights: str, assets: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     code, stdout, stderr = run_cli(["eval", "-m", str(model_dir), "--data", str(assets / "faces" / "glint"),
                                     "--data-arg", "max_identities=3", "--data-arg", "max_per_identity=4",
-                                    "-j", f"weights={judge_weights}", "--pairs", "3"], capsys)
+                                    "--judge", "mobilefacenet", "-j", f"weights={judge_weights}", "--pairs", "3"], capsys)
     assert (code, stderr) == (0, "")
-    rows = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:] if not line.startswith("note:")}
+    rows = metric_rows(stdout)
     assert rows["identities"] == "3" and rows["pairs"] == "3" and rows["psnr"] == "-"
     assert "note: PSNR/SSIM skipped:" in stdout and "has no ground-truth swaps" in stdout
+
+
+def test_cli_judges_with_dlib_by_default_and_says_it_is_independent(model_dir: Path, assets: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "eval.json"
+    distractors = tmp_path / "others"  # two more people, linked (never copied) from the shared assets
+    for person in sorted((assets / "faces" / "glint").iterdir())[-2:]:
+        (distractors / person.name).mkdir(parents=True)
+        for photo in sorted(person.glob("*.png"))[:2]:
+            (distractors / person.name / photo.name).symlink_to(photo)
+    code, stdout, stderr = run_cli(["eval", "-m", str(model_dir), "--data", str(assets / "faces" / "glint"),
+                                    "--data-arg", "max_identities=3", "--data-arg", "max_per_identity=3",
+                                    "--distractors", str(distractors), "--pairs", "3", "--json", str(report)], capsys)
+    assert (code, stderr) == (0, "")
+    assert stdout.startswith("judge: dlib_resnet (independent: the model was neither conditioned on nor trained "
+                             "against it); mean [95% bootstrap interval] over pairs\n")
+    written = json.loads(report.read_text())
+    assert written["judge"] == "dlib_resnet" and written["detector"] == "dlib"
+    assert written["metrics"]["distractor_identities"] == 2
+    assert set(written["comparison"]["identity_top1"]) == {"model", "template", "source", "compositor"}

@@ -27,7 +27,7 @@ def _shrunk(path: Path, width: int) -> Image.Image:
 @pytest.fixture(scope="module")
 def detector_args(assets: Path) -> list[str]:
     weights = assets / "weights" / "retinaface_mobilenet0.25.safetensors"
-    return ["-a", "body=mobilenet0.25", "-a", f"weights={weights}"]
+    return ["--detector", "retinaface", "-a", "body=mobilenet0.25", "-a", f"weights={weights}"]
 
 
 @pytest.fixture(scope="module")
@@ -165,10 +165,11 @@ def test_folder_dataset_prepares_once_then_reads_the_cache(photos: Path, assets:
     (subset / "obama" / "phone.jpg").write_bytes((photos / "obama" / "phone.jpg").read_bytes())
     cache = tmp_path / "cache"
     dataset = zoo.build("dataset", "folder", root=str(subset), size=48, cache=str(cache), progress=False,
-                        detector_args={"body": "mobilenet0.25", "weights": weights})
+                        detector="retinaface", detector_args={"body": "mobilenet0.25", "weights": weights})
     assert len(dataset) == 2 and dataset.identities() == [0, 1] and dataset.native_resolution == 48
     assert dataset.image(1, 96).shape == (3, 96, 96)  # above native: upscaled
     again = zoo.build("dataset", "folder", root=str(subset), size=48, cache=str(cache), progress=False,
+                      detector="retinaface",
                       detector_args={"body": "mobilenet0.25", "weights": str(tmp_path / "absent.safetensors")})
     assert len(again) == 2  # the detector (with weights that do not exist) was never needed
 
@@ -206,6 +207,7 @@ def test_a_file_is_not_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_bad_detector_argument_fails_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.jpg").write_bytes(b"x")
-    code, message = _zoo(["prepare", str(tmp_path / "src"), str(tmp_path / "out"), "--size", "64", "-a", "bod=x"], capsys)
+    code, message = _zoo(["prepare", str(tmp_path / "src"), str(tmp_path / "out"), "--size", "64", "--detector", "retinaface",
+                          "-a", "bod=x"], capsys)
     assert code == 2 and message.startswith("error: detector 'retinaface': bod: unknown argument")
     assert not (tmp_path / "out").exists()

@@ -50,7 +50,7 @@ def wild(assets: Path) -> Path:
 
 def cli_args(model_dir: Path, detector_args: dict[str, str], *args: str | Path) -> list[str]:
     detector = [item for key, value in detector_args.items() for item in ("-a", f"{key}={value}")]
-    return ["swap", "--model", str(model_dir), *detector, *map(str, args)]
+    return ["swap", "--model", str(model_dir), "--detector", "retinaface", *detector, *map(str, args)]
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -20,6 +20,7 @@ from zoo.errors import ZooError
 from zoo_datasets.aligned import AlignedFaces
 from zoo_datasets.base import FaceDataset, Upscaler
 from zoo_datasets.prepare import FACES_DIR, REPORT, FaceChoice, prepare_folder
+from zoo_faces.defaults import DEFAULT_DETECTOR
 
 __all__ = ["PhotoFolder", "default_cache"]
 
@@ -39,7 +40,7 @@ class PhotoFolder(FaceDataset):
         self,
         root: Annotated[str, Field(min_length=1, description="folder of photos or of per-person subfolders")],
         size: Annotated[int, Field(ge=8, le=4096, description="side of the aligned crops kept in the cache")] = 256,
-        detector: Annotated[str, Field(description="registered detector (`zoo list detector`)")] = "retinaface",
+        detector: Annotated[str, Field(description="registered detector (`zoo list detector`)")] = DEFAULT_DETECTOR,
         detector_args: Annotated[dict[str, Any], Field(description="the detector's arguments")] = {},
         faces: Annotated[FaceChoice, Field(description="largest face per photo, or all faces")] = "largest",
         cache: Annotated[str | None, Field(description="cache folder; None = under ~/.cache/zoo/prepared")] = None,

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from zoo_faces.defaults import DEFAULT_DETECTOR
+
 __all__ = ["prepare_command"]
 
 
@@ -13,7 +15,7 @@ __all__ = ["prepare_command"]
 @click.argument("source", type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path(path_type=Path))
 @click.option("--size", type=click.IntRange(min=8), required=True, help="Side of the aligned crops in pixels.")
-@click.option("--detector", "detector_name", default="retinaface", show_default=True,
+@click.option("--detector", "detector_name", default=DEFAULT_DETECTOR, show_default=True,
               help="A registered detector (`zoo list detector`).")
 @click.option("-a", "--arg", "args", multiple=True, metavar="KEY=VALUE",
               help="Detector argument, value parsed as YAML, e.g. -a body=mobilenet0.25 -a weights=w.safetensors.")

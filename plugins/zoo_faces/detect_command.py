@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from zoo.errors import ZooError
+from zoo_faces.defaults import DEFAULT_DETECTOR
 
 __all__ = ["detect_command", "parse_assignments"]
 
@@ -39,7 +40,7 @@ def _draw_path(draw: Path, image: Path, count: int) -> Path:
 
 @click.command("detect")
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--detector", "detector_name", default="retinaface", show_default=True,
+@click.option("--detector", "detector_name", default=DEFAULT_DETECTOR, show_default=True,
               help="A registered detector (`zoo list detector`).")
 @click.option("-a", "--arg", "args", multiple=True, metavar="KEY=VALUE",
               help="Detector argument, value parsed as YAML, e.g. -a body=mobilenet0.25 -a weights=w.safetensors.")

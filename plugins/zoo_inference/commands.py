@@ -13,6 +13,7 @@ import click
 import yaml
 
 from zoo.errors import ZooError
+from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_JUDGE
 
 __all__ = ["eval_command", "parse_component_args", "swap_command"]
 
@@ -43,7 +44,7 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--face-index", type=click.IntRange(min=0), default=None,
               help="Which target face to replace (0 = best detection score).")
 @click.option("--all-faces", is_flag=True, help="Replace every face in the target.")
-@click.option("--detector", default="retinaface", show_default=True, help="Registered detector name.")
+@click.option("--detector", default=DEFAULT_DETECTOR, show_default=True, help="Registered detector name.")
 @click.option("--detector-arg", "-a", "detector_args", multiple=True, metavar="KEY=VALUE",
               help="Detector argument, e.g. -a body=mobilenet0.25 -a weights=retina.safetensors.")
 @click.option("--compare", is_flag=True, help="Also write <name>_compare.png: source | target | result.")
@@ -117,12 +118,16 @@ def swap_command(
               help="Folder of aligned faces, one subfolder per identity, or a registered dataset (e.g. synthfaces).")
 @click.option("--data-arg", "data_args", multiple=True, metavar="KEY=VALUE",
               help="Dataset argument, e.g. --data-arg identities=16 (see `zoo info synthfaces`).")
-@click.option("--judge", default="mobilefacenet", show_default=True, help="Registered identity encoder that judges.")
+@click.option("--judge", default=DEFAULT_JUDGE, show_default=True,
+              help="Registered identity encoder that judges (independent only if the model never used it).")
 @click.option("--judge-arg", "-j", "judge_args", multiple=True, metavar="KEY=VALUE",
               help="Judge argument, e.g. -j weights=mobilefacenet_casia.safetensors.")
-@click.option("--detector", default=None, help="Registered detector for the landmark distance (skipped without).")
+@click.option("--detector", default=DEFAULT_DETECTOR, show_default=True,
+              help="Registered detector for the landmark distance.")
 @click.option("--detector-arg", "-a", "detector_args", multiple=True, metavar="KEY=VALUE",
               help="Detector argument, e.g. -a body=mobilenet0.25 -a weights=retina.safetensors.")
+@click.option("--distractors", default=None,
+              help="Aligned faces of other people (folder, one subfolder each, or a dataset) added to the gallery.")
 @click.option("--pairs", type=click.IntRange(min=1), default=64, show_default=True,
               help="(source, template) pairs of different identities.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which pairs are drawn.")
@@ -134,8 +139,9 @@ def eval_command(
     data_args: tuple[str, ...],
     judge: str,
     judge_args: tuple[str, ...],
-    detector: str | None,
+    detector: str,
     detector_args: tuple[str, ...],
+    distractors: str | None,
     pairs: int,
     seed: int,
     json_path: Path | None,
@@ -143,25 +149,27 @@ def eval_command(
     """Measure a model: identity (by an independent judge), pose/expression kept, pixels vs ground truth."""
     if json_path is not None and not json_path.expanduser().parent.is_dir():
         raise ZooError(f"output directory {json_path.parent} does not exist (for --json {json_path})")
-    if detector_args and detector is None:
-        detector = "retinaface"
     import json
 
     import zoo
-    from zoo_inference.evaluate import build_judge, describe_judge_overlap, evaluate_swaps, load_eval_dataset
+    from zoo_inference.evaluate import evaluate_swaps, load_eval_dataset
+    from zoo_inference.judges import build_judge, describe_judge_overlap, judge_independence, read_recipe
 
     folder = zoo.from_pretrained(model, revision=revision)
     judge_model = build_judge(judge, parse_component_args(judge_args, "-j"))
     dataset = load_eval_dataset(data, parse_component_args(data_args, "--data-arg"))
-    detect = None
-    if detector is not None:
-        detect = zoo.build("detector", detector, **parse_component_args(detector_args, "-a")).detect
-    result = evaluate_swaps(folder.parts["generator"], dataset, judge_model, pairs=pairs, detector=detect, seed=seed)
-    overlap = describe_judge_overlap(folder.info, judge)
+    others = load_eval_dataset(distractors) if distractors is not None else None
+    built = zoo.build("detector", detector, **parse_component_args(detector_args, "-a"))
+    landmarker = built if hasattr(built, "detect_68") else zoo.build("detector", DEFAULT_DETECTOR)
+    result = evaluate_swaps(folder.parts["generator"], dataset, judge_model, pairs=pairs, detector=built.detect,
+                            seed=seed, landmarker=landmarker.detect_68, distractors=others)
+    recipe = read_recipe(folder.path)
+    result.headline = f"{judge_independence(folder.info, judge, recipe)}; mean [95% bootstrap interval] over pairs"
+    overlap = describe_judge_overlap(folder.info, judge, recipe)
     if overlap:
         result.notes.append(overlap)
-    result.details = {"model": str(model), "data": str(data), "judge": judge, "detector": detector, "seed": seed,
-                      **result.details}
+    result.details = {"model": str(model), "data": str(data), "judge": judge, "judge_line": result.headline,
+                      "detector": detector, "distractors": distractors, "seed": seed, **result.details}
     click.echo(result.table())
     if json_path is not None:
         json_path.expanduser().write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -1,14 +1,15 @@
 """Measuring a swap model: identity by an independent judge, pose/expression kept, pixels vs ground truth.
 
 A swap has to do two opposite things: carry the source's identity and keep everything else of the
-template. So every number comes with the number a do-nothing model would get (the template
-returned unchanged, or the source pasted as is), and the judge is any registered identity
-encoder, deliberately not necessarily the one the model was trained against: a model can learn
-to fool its own training encoder without looking like the person to anyone else.
+template. So every number comes with what trivial swappers score on the same pairs (the template
+returned unchanged, the source pasted as is, the classical compositor; see
+:mod:`zoo_inference.comparison`), with bootstrap intervals, and the judge is by default dlib's
+ResNet, which no recipe trains with (:mod:`zoo_inference.judges`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,12 @@ import torch.nn.functional as F
 
 from zoo.errors import ZooError
 from zoo_datasets.base import FaceDataset, identity_groups
+from zoo_inference.bootstrap import Estimate
+from zoo_inference.comparison import Judged, compare, comparison_table
 from zoo_inference.swap import Detector
+
+Landmarker = Callable[[np.ndarray], tuple[Any, np.ndarray]]
+"""One photo → (its FaceDetections, K×68×2 landmarks): the ``dlib`` detector's ``detect_68``."""
 
 __all__ = [
     "METRIC_HELP",
@@ -27,8 +33,7 @@ __all__ = [
     "EvalPlan",
     "EvalResult",
     "aligned_landmarks",
-    "build_judge",
-    "describe_judge_overlap",
+    "aligned_landmarks68",
     "evaluate_swaps",
     "load_eval_dataset",
     "plan_pairs",
@@ -37,7 +42,9 @@ __all__ = [
 METRIC_HELP: dict[str, str] = {
     "identity_similarity": "cos(judge(result), judge(source)), higher is better",
     "identity_similarity_template": "same for the unchanged template: what doing nothing scores",
-    "retrieval_top1": "result recognised as the source's identity among all identities",
+    "pose_error_deg": "head-pose error of the result vs the template, degrees (lower is better)",
+    "landmark68_distance": "68-point expression distance result vs template (lower is better)",
+    "retrieval_top1": "result recognised as the source's identity among all identities (+ distractors)",
     "retrieval_as_template": "result still recognised as the template's identity (lower is better)",
     "judge_top1_sources": "judge sanity: source photos recognised as their own identity",
     "landmark_distance": "5-point landmarks result vs template / inter-ocular distance (lower is better)",
@@ -47,6 +54,7 @@ METRIC_HELP: dict[str, str] = {
     "ssim": "SSIM against the exact ground-truth swap, higher is better",
     "pairs": "(source, template) pairs of different identities",
     "identities": "identities with a source and a gallery",
+    "distractor_identities": "identities only in the gallery (never a source), making retrieval harder",
     "resolution": "generator output resolution (px)",
 }
 
@@ -75,8 +83,15 @@ class EvalResult:
     metrics: dict[str, float | int | None]
     notes: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    comparison: dict[str, dict[str, Estimate]] = field(default_factory=dict)
+    headline: str = "model and baselines on the same pairs, mean [95% bootstrap interval]"
 
     def table(self) -> str:
+        """The comparison with the baselines (when measured), then every metric of the model with its meaning."""
+        lines = [comparison_table(self.comparison, self.headline), ""] if self.comparison else []
+        return "\n".join([*lines, self._metric_rows()])
+
+    def _metric_rows(self) -> str:
         rows = [(name, _format(value), METRIC_HELP.get(name, "")) for name, value in self.metrics.items()]
         width = [max(len(row[i]) for row in [("metric", "value", ""), *rows]) for i in range(2)]
         lines = [f"{'metric'.ljust(width[0])}  {'value'.rjust(width[1])}  meaning"]
@@ -85,7 +100,9 @@ class EvalResult:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.details, "metrics": self.metrics, "notes": self.notes}
+        compared = {metric: {name: estimate.to_json() for name, estimate in by_swapper.items()}
+                    for metric, by_swapper in self.comparison.items()}
+        return {**self.details, "metrics": self.metrics, "comparison": compared, "notes": self.notes}
 
 
 def _format(value: float | int | None) -> str:
@@ -127,23 +144,6 @@ def plan_pairs(dataset: FaceDataset, pairs: int, seed: int = 0, gallery_size: in
     return EvalPlan(sources=sources, templates=templates, galleries=galleries)
 
 
-def build_judge(name: str = "mobilefacenet", args: dict[str, Any] | None = None) -> torch.nn.Module:
-    """A registered identity encoder (``forward``: aligned faces → unit embeddings), with real weights."""
-    import zoo
-
-    args = dict(args or {})
-    spec = zoo.get_spec("backbone", name)
-    if "weights" in spec.schema().model_fields and args.get("weights") is None:
-        raise EvalError(
-            f"judge '{name}' needs pretrained weights to mean anything: pass -j weights=PATH "
-            "(e.g. mobilefacenet_casia.safetensors)"
-        )
-    judge = zoo.build("backbone", name, **args)
-    if not isinstance(judge, torch.nn.Module):
-        raise EvalError(f"judge '{name}' is not an identity encoder (it does not build a torch module)")
-    return judge.eval()
-
-
 def load_eval_dataset(data: str | Path, args: dict[str, Any] | None = None) -> FaceDataset:
     """A folder of aligned faces (one subfolder per identity) or a registered dataset name."""
     import zoo
@@ -161,28 +161,44 @@ def load_eval_dataset(data: str | Path, args: dict[str, Any] | None = None) -> F
     )
 
 
-def aligned_landmarks(detector: Detector, faces: torch.Tensor) -> np.ndarray:
-    """Five landmarks of each aligned face (N×3×r×r) in units of the crop side; NaN where none is found.
+def _canvases(faces: torch.Tensor) -> list[np.ndarray]:
+    """Each aligned crop enlarged to 128 px inside a replicated border, so a detector sees a whole head.
 
-    An aligned crop is cut tight around the face, which is not what a detector is trained on, so
-    each crop is enlarged to 128 px and surrounded by a replicated border first.
+    An aligned crop is cut tight around the face, which is not what a detector is trained on.
     """
     import cv2
 
     from zoo_faces.image import to_uint8
 
-    canvas = _LANDMARK_FACE + 2 * _LANDMARK_MARGIN
     photos = []
     for face in faces:
         image = cv2.resize(to_uint8(face), (_LANDMARK_FACE, _LANDMARK_FACE), interpolation=cv2.INTER_CUBIC)
         photos.append(cv2.copyMakeBorder(image, *(_LANDMARK_MARGIN,) * 4, cv2.BORDER_REPLICATE))
-    found = np.full((len(photos), 5, 2), np.nan)
-    for row, detections in enumerate(detector(photos)):
-        if len(detections) == 0:
-            continue
-        centres = (detections.boxes[:, :2] + detections.boxes[:, 2:]) / 2.0
-        best = int(np.argmin(np.abs(centres - canvas / 2.0).sum(1)))
-        found[row] = (detections.landmarks[best] - _LANDMARK_MARGIN) / _LANDMARK_FACE
+    return photos
+
+
+def _central(boxes: np.ndarray) -> int:
+    """The detection nearest the canvas centre: the aligned face, not a face in its border."""
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2.0
+    return int(np.argmin(np.abs(centres - (_LANDMARK_FACE / 2.0 + _LANDMARK_MARGIN)).sum(1)))
+
+
+def aligned_landmarks(detector: Detector, faces: torch.Tensor) -> np.ndarray:
+    """Five landmarks of each aligned face (N×3×r×r) in units of the crop side; NaN where none is found."""
+    found = np.full((len(faces), 5, 2), np.nan)
+    for row, detections in enumerate(detector(_canvases(faces))):
+        if len(detections):
+            found[row] = (detections.landmarks[_central(detections.boxes)] - _LANDMARK_MARGIN) / _LANDMARK_FACE
+    return found
+
+
+def aligned_landmarks68(landmarker: Landmarker, faces: torch.Tensor) -> np.ndarray:
+    """68 landmarks of each aligned face (N×3×r×r) in units of the crop side; NaN where no face is found."""
+    found = np.full((len(faces), 68, 2), np.nan)
+    for row, photo in enumerate(_canvases(faces)):
+        detections, points = landmarker(photo)
+        if len(detections):
+            found[row] = (points[_central(detections.boxes)] - _LANDMARK_MARGIN) / _LANDMARK_FACE
     return found
 
 
@@ -210,6 +226,19 @@ def _swap(generator: torch.nn.Module, sources: torch.Tensor, templates: torch.Te
     return torch.cat(chunks).float().clamp(0.0, 1.0)
 
 
+def _gallery(judge: torch.nn.Module, dataset: FaceDataset, galleries: dict[int, list[int]], batch_size: int,
+             offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One mean embedding per identity (unit length) and its label (+ ``offset``, for distractors)."""
+    labels = sorted(galleries)
+    means = [F.normalize(_embed(judge, dataset.images(galleries[label], _JUDGE_SIZE), batch_size).mean(0), dim=0)
+             for label in labels]
+    return torch.stack(means), torch.tensor(labels) + offset
+
+
+def _distractor_galleries(distractors: FaceDataset, gallery_size: int = 12) -> dict[int, list[int]]:
+    return {label: list(members)[:gallery_size] for label, members in identity_groups(distractors).items()}
+
+
 def evaluate_swaps(
     generator: torch.nn.Module,
     dataset: FaceDataset,
@@ -218,9 +247,18 @@ def evaluate_swaps(
     detector: Detector | None = None,
     seed: int = 0,
     batch_size: int = 16,
+    landmarker: Landmarker | None = None,
+    distractors: FaceDataset | None = None,
 ) -> EvalResult:
-    """Swap ``pairs`` (source, template) faces of different identities and measure the results."""
+    """Swap ``pairs`` (source, template) faces of different identities and measure the results.
+
+    With a ``landmarker`` (68 points), the model is also compared with the template unchanged,
+    the source copied and the classical compositor on identity top-1, identity similarity, head
+    pose and expression, each with a bootstrap interval. ``distractors`` (a face dataset of other
+    people) only join the retrieval gallery.
+    """
     from zoo_curriculum.evaluate import psnr, ssim
+    from zoo_faces.compositor import ClassicalCompositor
 
     plan = plan_pairs(dataset, pairs, seed)
     size_in, size_out = int(generator.input_resolution), int(generator.output_resolution)
@@ -232,11 +270,11 @@ def evaluate_swaps(
 
     source_labels = torch.tensor([dataset.identity(i) for i in plan.sources])
     template_labels = torch.tensor([dataset.identity(i) for i in plan.templates])
-    gallery_labels = torch.tensor(sorted(plan.galleries))
-    gallery = torch.stack([
-        F.normalize(_embed(judge, dataset.images(plan.galleries[int(label)], _JUDGE_SIZE), batch_size).mean(0), dim=0)
-        for label in gallery_labels
-    ])
+    gallery, gallery_labels = _gallery(judge, dataset, plan.galleries, batch_size)
+    if distractors is not None:
+        extra, extra_labels = _gallery(judge, distractors, _distractor_galleries(distractors), batch_size,
+                                       offset=int(gallery_labels.max()) + 1)
+        gallery, gallery_labels = torch.cat([gallery, extra]), torch.cat([gallery_labels, extra_labels])
     # sources and templates are judged as the model saw them, so "do nothing" scores exactly the template
     e_source = _embed(judge, sources, batch_size)
     e_template = _embed(judge, templates, batch_size)
@@ -266,21 +304,27 @@ def evaluate_swaps(
         }
         if metrics["landmark_distance"] is None:
             notes.append("landmark distance: the detector found no face in any result (not face-like enough)")
+    comparison: dict[str, dict[str, Estimate]] = {}
+    if landmarker is not None:
+        composited = ClassicalCompositor().swap(sources, templates)
+        judged = {
+            "model": Judged(e_result, aligned_landmarks68(landmarker, results)),
+            "template": Judged(e_template, aligned_landmarks68(landmarker, templates)),
+            "source": Judged(e_source, aligned_landmarks68(landmarker, sources)),
+            "compositor": Judged(_embed(judge, composited, batch_size), aligned_landmarks68(landmarker, composited)),
+        }
+        comparison = compare(judged, gallery, gallery_labels, source_labels, seed=seed)
+        metrics |= {metric: comparison[metric]["model"].mean for metric in ("pose_error_deg", "landmark68_distance")}
+        if comparison["pose_error_deg"]["model"].count < pairs:
+            found = comparison["pose_error_deg"]["model"].count
+            notes.append(f"pose and expression measured on {found}/{pairs} results: no face found in the others")
     if getattr(dataset, "supports_exact_swap", False):
         truth = dataset.exact_swaps(plan.sources, plan.templates, size_out)
         metrics |= {"psnr": psnr(results, truth), "ssim": ssim(results, truth)}
     else:
         metrics |= {"psnr": None, "ssim": None}
         notes.append(f"PSNR/SSIM skipped: {dataset!r} has no ground-truth swaps (synthfaces has)")
-    metrics |= {"pairs": pairs, "identities": len(plan.galleries), "resolution": size_out}
+    metrics |= {"pairs": pairs, "identities": len(plan.galleries),
+                "distractor_identities": len(gallery_labels) - len(plan.galleries), "resolution": size_out}
     details = {"sources": plan.sources, "templates": plan.templates}
-    return EvalResult(metrics=metrics, notes=notes, details=details)
-
-
-def describe_judge_overlap(model_info: dict[str, Any], judge: str) -> str | None:
-    """A note when the judge is the encoder the model was trained against (scores then flatter it)."""
-    identity = model_info.get("identity")
-    trained_with = identity.get("name") if isinstance(identity, dict) else identity
-    if trained_with == judge:
-        return f"the judge '{judge}' is also the model's training identity encoder: identity scores flatter the model"
-    return None
+    return EvalResult(metrics=metrics, notes=notes, details=details, comparison=comparison)

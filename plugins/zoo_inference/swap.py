@@ -19,6 +19,7 @@ import torch
 
 from zoo.errors import ZooError
 from zoo_faces.align import align_face, estimate_similarity, paste_back
+from zoo_faces.defaults import DEFAULT_DETECTOR
 from zoo_faces.detections import FaceDetections
 from zoo_faces.image import load_image, save_image, to_tensor
 
@@ -144,7 +145,7 @@ def choose_faces(faces: FaceDetections, face_index: int | None, all_faces: bool,
 
 def load_swapper(
     model: str | Path,
-    detector: str = "retinaface",
+    detector: str = DEFAULT_DETECTOR,
     detector_args: dict[str, Any] | None = None,
     revision: str | None = None,
     device: str = "cpu",

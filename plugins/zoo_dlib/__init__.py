@@ -1,0 +1,1 @@
+"""Face components that install from PyPI alone: dlib-bin and face-recognition-models."""

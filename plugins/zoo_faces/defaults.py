@@ -1,0 +1,7 @@
+"""Defaults every face command shares, in a module with no imports so CLI help stays instant."""
+
+DEFAULT_DETECTOR = "dlib"
+"""The detector used when none is named: it installs from PyPI alone (dlib-bin, face-recognition-models)."""
+
+DEFAULT_JUDGE = "dlib_resnet"
+"""The identity judge of ``zoo eval``: dlib's ResNet, installed with the default detector; no recipe trains with it."""
