@@ -45,10 +45,10 @@ CORPUS: list[tuple[str, str, list[str], str]] = [
      "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, validate_every, "
      "validate_pairs, bf16)"),
     ("unknown-stage-name", BASE.replace("stage: train", "stage: trian"), [],
-     "recipe.yaml:16 stages[1].stage: unknown stage 'trian': did you mean 'train'? (9 stages available: `zoo list stage`); "
+     "recipe.yaml:16 stages[1].stage: unknown stage 'trian': did you mean 'train'? (11 stages available: `zoo list stage`); "
      "plugins that failed to load: broken (`zoo plugins`)"),
     ("import-path-is-not-a-name", BASE.replace("dataset: synthfaces", "dataset: os:system"), [],
-     "recipe.yaml:3 data.dataset: unknown dataset 'os:system' (3 datasets available: `zoo list dataset`); "
+     "recipe.yaml:3 data.dataset: unknown dataset 'os:system' (4 datasets available: `zoo list dataset`); "
      "plugins that failed to load: broken (`zoo plugins`)"),
     ("wrong-argument-type", BASE.replace("steps: 2", "steps: many"), [],
      "recipe.yaml:17 stages[1].steps: Input should be a valid integer, unable to parse string as an integer (got 'many')"),

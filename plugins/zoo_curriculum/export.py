@@ -47,11 +47,15 @@ class Export:
         names = ["generator"] + (["discriminator"] if self.include_discriminator and "discriminator" in context.parts else [])
         for name in names:
             context.update_part_args(name)
+        from zoo.registry import default_registry
+
         generator_spec = context.recipe.model["generator"]
+        role = default_registry().get("backbone", generator_spec.name).role  # a segmenter recipe exports a segmenter
         info = {
+            **({"role": role} if role != "generator" else {}),
             "resolution": context.parts["generator"].output_resolution,
             "input_resolution": context.parts["generator"].input_resolution,
-            "identity": _identity_info(generator_spec.args.get("identity")),
+            **({"identity": _identity_info(generator_spec.args.get("identity"))} if role == "generator" else {}),
             "metrics": context.artifact_meta.get(METRICS, {}),
             "stages": [
                 {"index": s.index, "stage": s.stage, "resolution": s.resolution, "samples": s.samples,

@@ -7,7 +7,6 @@ weighted sum of pixel, feature, identity and adversarial losses, one update of G
 from __future__ import annotations
 
 import math
-import sys
 import time
 from typing import Annotated, Any, Literal
 
@@ -25,6 +24,7 @@ from zoo_curriculum.evaluate import HeldOutPairs, ReferenceRef, held_out_pairs
 from zoo_curriculum.grid import save_grid
 from zoo_curriculum.grow import FADE, NEW_PARAMETERS
 from zoo_curriculum.planning import generator_resolution, samples_fact
+from zoo_curriculum.progress import Progress
 from zoo_curriculum.samples import load_samples
 from zoo_curriculum.trainable import select_trainable
 from zoo_losses.roles import AdversarialSide
@@ -143,7 +143,7 @@ class Train:
         if discriminator is not None:
             discriminator.train()
         held = held_out_pairs(context, self.validate_pairs, as_ref(ReferenceRef, "exact"), salt="validate") if self.validate_every else None
-        progress = _Progress(context, steps, start)
+        progress = Progress(context, steps, start)
         window: dict[str, list[float]] = {}
         started, seen = time.perf_counter(), 0
         try:
@@ -290,31 +290,3 @@ def _validate(context: RunContext, generator: nn.Module, held: HeldOutPairs, ste
         generator.train()
     context.metrics.log(stage=context.stage_index, step=step, event="validate", resolution=generator.output_resolution,
                         val_l1=float((result - held.target).abs().mean()), time=time.time())
-
-
-class _Progress:
-    """A tqdm bar on a terminal; one plain line per log interval when stderr is a file or a pipe.
-
-    Redirected tqdm output is a wall of carriage returns, unreadable in CI logs and ``zoo run > log``.
-    """
-
-    def __init__(self, context: RunContext, steps: int, start: int) -> None:
-        from tqdm import tqdm
-
-        self.label = f"stage {context.stage_index} train"
-        self.steps = steps
-        self.enabled = context.dist.is_main
-        self.bar = tqdm(total=steps, initial=start, file=sys.stderr, mininterval=0.5, desc=self.label, unit="step",
-                        dynamic_ncols=True, leave=True, disable=not (self.enabled and sys.stderr.isatty()))
-
-    def report(self, step: int, loss: float, rate: float) -> None:
-        if not self.bar.disable:
-            self.bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{rate:.1f}", refresh=False)
-        elif self.enabled:
-            print(f"{self.label} step {step}/{self.steps}  loss {loss:.4f}  {rate:.1f} img/s", file=sys.stderr, flush=True)
-
-    def update(self) -> None:
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()

@@ -127,14 +127,15 @@ def paste_back(
     face: np.ndarray | torch.Tensor,
     matrix: np.ndarray,
     *,
-    mask: MaskKind = "hull",
+    mask: MaskKind | np.ndarray = "hull",
     feather: float = 0.25,
     levels: int | None = None,
 ) -> np.ndarray:
     """Blend an aligned ``face`` back into ``photo`` where ``matrix`` (photo → crop) took it from.
 
     ``matrix`` must be for the face's own size (``estimate_similarity(landmarks, face_size)``).
-    The face is composited inside a feathered landmark mask with multi-band Laplacian blending,
+    The face is composited inside a feathered landmark mask (or ``mask``, an S×S float crop-space mask
+    in [0, 1] composed by the caller, e.g. :mod:`zoo_masks.compose`) with multi-band Laplacian blending,
     which hides the seam in both colour (low bands) and texture (high bands). Only the region
     the face covers is touched; faces partly outside the frame are clipped, not rejected.
     """
@@ -156,7 +157,12 @@ def paste_back(
     region_size = (right - left, bottom - top)
     warped_face = cv2.warpAffine(face_array, to_region, region_size, flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE)
-    crop_mask = face_mask(size, canonical_landmarks(size), kind=mask, feather=feather)
+    if isinstance(mask, np.ndarray):
+        if mask.shape != (size, size):
+            raise ValueError(f"a crop-space mask must be {size}×{size} like the face, got {mask.shape}")
+        crop_mask = mask.astype(np.float32)
+    else:
+        crop_mask = face_mask(size, canonical_landmarks(size), kind=mask, feather=feather)
     warped_mask = cv2.warpAffine(crop_mask, to_region, region_size, flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
     region = photo[top:bottom, left:right]

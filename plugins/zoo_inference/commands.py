@@ -40,6 +40,19 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
               help="Detector argument, e.g. -a body=mobilenet0.25 -a weights=retina.safetensors.")
 @click.option("--compare", is_flag=True, help="Also write <name>_compare.png: source | target | result.")
 @click.option("--device", default="cpu", show_default=True, help="torch device for the generator.")
+@click.option("--mask", "mask", default=None, metavar="KINDS",
+              help="Masks intersected where the face is replaced: box, hull, contour, region, occlusion, generator "
+                   "(e.g. occlusion,contour). Default: the 5-point hull.")
+@click.option("--mask-regions", default=None, metavar="REGIONS",
+              help="68-point areas to include or (prefix -) exclude: contour, upper_face, lower_face, mouth, eyes "
+                   "(e.g. -mouth keeps the target's own mouth).")
+@click.option("--mask-padding", type=float, default=None,
+              help="Grow (+) or shrink (-) the mask by this fraction of the face crop (default 0).")
+@click.option("--mask-blur", type=float, default=None,
+              help="Feather the mask edge inward over this fraction of the face crop (default 0.08).")
+@click.option("--mask-model", default=None, help="Segmenter model folder for --mask occlusion (recipes/occlusion_mask.yaml).")
+@click.option("--debug-masks", type=click.Path(path_type=Path), default=None,
+              help="Also write the masks drawn over the target here (a folder for a target folder).")
 def swap_command(
     model: str,
     revision: str | None,
@@ -52,6 +65,12 @@ def swap_command(
     detector_args: tuple[str, ...],
     compare: bool,
     device: str,
+    mask: str | None,
+    mask_regions: str | None,
+    mask_padding: float | None,
+    mask_blur: float | None,
+    mask_model: str | None,
+    debug_masks: Path | None,
 ) -> None:
     """Put the source photo's face identity into the target photo(s), keeping pose, expression and light."""
     if face_index is not None and all_faces:
@@ -59,7 +78,16 @@ def swap_command(
     from zoo_inference.swap import load_swapper, swap_files
 
     parsed = parse_component_args(detector_args, "-a")
+    options = None
+    if any(value is not None for value in (mask, mask_regions, mask_padding, mask_blur, mask_model, debug_masks)):
+        from zoo_masks.compose import MaskOptions
+
+        options = MaskOptions.parse(mask or "hull", mask_regions, mask_padding, mask_blur)  # bad values fail before loading
     swapper = load_swapper(model, detector, parsed, revision=revision, device=device)
+    if options is not None:
+        from zoo_masks.loading import load_masker
+
+        swapper.masker = load_masker(options, mask_model, swapper.generator, device)
     skipped: list[Path] = []
 
     def report_skip(path: Path, error: ZooError) -> None:
@@ -67,7 +95,7 @@ def swap_command(
         click.echo(f"skipped: {error}", err=True)
 
     written = swap_files(swapper, source, target, output, face_index, all_faces, compare,
-                         on_skip=report_skip if target.is_dir() else None)
+                         on_skip=report_skip if target.is_dir() else None, debug_masks=debug_masks)
     for path in written:
         click.echo(str(path))
     if skipped:

@@ -53,6 +53,8 @@ class FaceSwapper:
     generator: torch.nn.Module
     detector: Detector
     device: str = "cpu"
+    masker: Any = None
+    """A :class:`zoo_masks.compose.FaceMasker` (``--mask``); None pastes inside the 5-point hull."""
 
     @property
     def input_resolution(self) -> int:
@@ -82,20 +84,38 @@ class FaceSwapper:
         all_faces: bool = False,
         where: str = "target",
         faces: FaceDetections | None = None,
+        mask_records: list | None = None,
     ) -> np.ndarray:
         """``photo`` with the chosen face(s) replaced by ``source``'s identity, same size as ``photo``.
 
         ``source`` is an aligned face (1×3×R×R, e.g. from :meth:`source_face`). With one face in
         the photo no choice is needed; with several, pick ``face_index`` (detection order, best
-        score first) or ``all_faces``.
+        score first) or ``all_faces``. With a masker, each face's masks are appended to ``mask_records``.
         """
         faces = self.detect(photo) if faces is None else faces
         chosen = choose_faces(faces, face_index, all_faces, where)
         landmarks = faces.landmarks[chosen]
         templates = torch.cat([to_tensor(align_face(photo, points, self.input_resolution).crop) for points in landmarks])
-        results = self.swap_aligned(source.expand(len(chosen), -1, -1, -1), templates)
-        for face, points in zip(results, landmarks):
-            photo = paste_back(photo, face, estimate_similarity(points, self.output_resolution))
+        sources = source.expand(len(chosen), -1, -1, -1)
+        generator_masks: list = [None] * len(chosen)
+        if self.masker is not None and self.masker.wants_generator_mask:  # --mask generator: its own blend mask
+            with torch.inference_mode():
+                results, own = self.generator.swap_with_mask(sources.to(self.device), templates.to(self.device))
+            results, generator_masks = results.float().clamp(0.0, 1.0).cpu(), list(own[:, 0].float().cpu().numpy())
+        else:
+            results = self.swap_aligned(sources, templates)
+        original = photo
+        for index, face, points, own_mask in zip(chosen, results, landmarks, generator_masks):
+            matrix = estimate_similarity(points, self.output_resolution)
+            mask: Any = "hull"
+            if self.masker is not None:
+                from zoo_masks.debug import FaceMaskRecord
+
+                masks = self.masker.crop_masks(original, points, self.output_resolution, faces.boxes[index], own_mask)
+                mask = self.masker.combine(masks)
+                if mask_records is not None:
+                    mask_records.append(FaceMaskRecord(masks, mask, matrix))
+            photo = paste_back(photo, face, matrix, mask=mask)
         return photo
 
     @torch.inference_mode()
@@ -165,6 +185,7 @@ def swap_files(
     all_faces: bool = False,
     compare: bool = False,
     on_skip: Callable[[Path, ZooError], None] | None = None,
+    debug_masks: str | Path | None = None,
 ) -> list[Path]:
     """Swap ``source``'s face into ``target`` (a photo or a folder of photos); returns files written.
 
@@ -172,6 +193,7 @@ def swap_files(
     PNG per photo into the folder ``output`` (created if its parent exists); a photo there that
     cannot be swapped is reported to ``on_skip`` and the rest go on (without ``on_skip`` the
     first failure raises). ``compare`` also writes ``<name>_compare.png``: source | target | result.
+    ``debug_masks`` writes the masks drawn over each target (a file, or a folder for a target folder).
     """
     source, target, output = Path(source), Path(target), Path(output)
     if target.is_dir():
@@ -181,12 +203,15 @@ def swap_files(
         jobs = [(target, output)]
     source_photo = load_image(source)
     preloaded = {target: load_image(target)} if len(jobs) == 1 and jobs[0][0] == target else {}
+    debug_paths = _debug_paths(jobs, debug_masks, target.is_dir()) if debug_masks is not None else {}
     source_face = swapper.source_face(source_photo, where=f"source photo {source}")
     written: list[Path] = []
     for photo_path, out_path in jobs:
+        records: list | None = [] if debug_paths else None
         try:
             photo = preloaded.pop(photo_path) if photo_path in preloaded else load_image(photo_path)
-            result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=f"target {photo_path}")
+            result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=f"target {photo_path}",
+                                        mask_records=records)
         except ZooError as error:
             if on_skip is None:
                 raise
@@ -194,11 +219,32 @@ def swap_files(
             continue
         save_image(out_path, result)
         written.append(out_path)
+        if records is not None:
+            from zoo_masks.debug import draw_masks
+
+            save_image(debug_paths[photo_path], draw_masks(photo, records))
+            written.append(debug_paths[photo_path])
         if compare:
             compare_path = out_path.with_name(f"{out_path.stem}_compare.png")
             save_image(compare_path, compare_strip([source_photo, photo, result]))
             written.append(compare_path)
     return written
+
+
+def _debug_paths(jobs: list[tuple[Path, Path]], debug_masks: str | Path, folder: bool) -> dict[Path, Path]:
+    """Where each target's mask picture goes: the file itself, or ``<folder>/<name>.png``; never over an output."""
+    debug = Path(debug_masks)
+    if not debug.parent.is_dir():
+        raise SwapError(f"--debug-masks {debug}: folder {debug.parent} does not exist")
+    outputs = {out.resolve() for _, out in jobs} | {out.parent.resolve() for _, out in jobs if folder}
+    if debug.resolve() in outputs:
+        raise SwapError(f"--debug-masks {debug} is where the swapped output goes: choose another path")
+    if not folder:
+        return {jobs[0][0]: debug}
+    if debug.exists() and not debug.is_dir():
+        raise SwapError(f"--debug-masks {debug} must be a folder when the target is a folder")
+    debug.mkdir(exist_ok=True)
+    return {photo: debug / f"{photo.stem}.png" for photo, _ in jobs}
 
 
 def _check_output_folder(folder: Path, output: Path) -> None:
