@@ -12,7 +12,9 @@ from typing import Any
 
 import torch
 
+
 from zoo.errors import ZooError
+from zoo.refs import ComponentRef
 from zoo_faces.defaults import DEFAULT_JUDGE
 
 __all__ = ["build_judge", "describe_judge_overlap", "encoder_roles", "judge_independence", "read_recipe"]
@@ -62,8 +64,9 @@ def encoder_roles(model_info: dict[str, Any], recipe: dict[str, Any] | None = No
         except ZooError:
             validated = args  # a loss no longer installed: its explicit arguments still tell
         for key, value in validated.items():
-            if isinstance(value, str) and value in backbones:
-                roles.setdefault(value, []).append(f"{name}-loss {key}")
+            named = value.name if isinstance(value, ComponentRef) else value  # typed references, or old plain names
+            if isinstance(named, str) and named in backbones:
+                roles.setdefault(named, []).append(f"{name}-loss {key}")
     return roles
 
 
