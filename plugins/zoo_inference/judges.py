@@ -12,7 +12,6 @@ from typing import Any
 
 import torch
 
-
 from zoo.errors import ZooError
 from zoo.refs import ComponentRef
 from zoo_faces.defaults import DEFAULT_JUDGE
