@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import zoo  # noqa: F401  - first, so zoo.threads sets OpenMP up before any test module imports torch
+from installed_plugins import install_test_plugins
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
@@ -28,3 +29,14 @@ def assets() -> Path:
     if found is None:
         pytest.skip("shared assets not found: set ZOO_ASSETS or place them at ../shared/assets")
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example plugin and its broken twin, installed for this session only (never in .venv)."""
+    target = tmp_path_factory.mktemp("test-plugins")
+    install_test_plugins(target)
+    from zoo.registry import default_registry
+
+    default_registry.cache_clear()  # in case anything discovered plugins before they were installed
+    return target

@@ -7,7 +7,6 @@ weighted sum of pixel, feature, identity and adversarial losses, one update of G
 from __future__ import annotations
 
 import math
-import sys
 import time
 from typing import Annotated, Any, Literal
 
@@ -18,6 +17,7 @@ from zoo.checkpoint import flatten_optimizer_state, unflatten_optimizer_state
 from zoo.context import Interrupted, RunContext, StageSummary
 from zoo.distributed import mean_across
 from zoo.errors import ZooError
+from zoo.progress import Progress
 from zoo.refs import as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.batches import BatchOrder
@@ -143,7 +143,8 @@ class Train:
         if discriminator is not None:
             discriminator.train()
         held = held_out_pairs(context, self.validate_pairs, as_ref(ReferenceRef, "exact"), salt="validate") if self.validate_every else None
-        progress = _Progress(context, steps, start)
+        progress = Progress(f"stage {context.stage_index} train", steps, unit="step", initial=start,
+                            enabled=context.dist.is_main, line_every=None)
         window: dict[str, list[float]] = {}
         started, seen = time.perf_counter(), 0
         try:
@@ -161,16 +162,16 @@ class Train:
                 for key, value in terms.items():
                     window.setdefault(key, []).append(value)
                 done = step + 1
+                progress.update()
                 if done % self.log_every == 0 or done == steps:
                     rate = seen / max(time.perf_counter() - started, 1e-9)
                     means = mean_across(context.dist, {k: sum(v) / len(v) for k, v in window.items()})
                     context.metrics.log(stage=context.stage_index, step=done, images_per_s=round(rate, 2), **means)
-                    progress.report(done, means["loss"], rate)
+                    progress.report(loss=f"{means['loss']:.4f}", img_s=f"{rate:.1f}")
                     if done < steps:
                         window = {}
                 if held is not None and (done % self.validate_every == 0 or done == steps):
                     _validate(context, generator, held, done)
-                progress.update()
                 if context.interrupted:
                     self._checkpoint(context, done, g_opt, d_opt, ema)
                     raise Interrupted(f"interrupted at stage {context.stage_index} step {done}; "
@@ -290,31 +291,3 @@ def _validate(context: RunContext, generator: nn.Module, held: HeldOutPairs, ste
         generator.train()
     context.metrics.log(stage=context.stage_index, step=step, event="validate", resolution=generator.output_resolution,
                         val_l1=float((result - held.target).abs().mean()), time=time.time())
-
-
-class _Progress:
-    """A tqdm bar on a terminal; one plain line per log interval when stderr is a file or a pipe.
-
-    Redirected tqdm output is a wall of carriage returns, unreadable in CI logs and ``zoo run > log``.
-    """
-
-    def __init__(self, context: RunContext, steps: int, start: int) -> None:
-        from tqdm import tqdm
-
-        self.label = f"stage {context.stage_index} train"
-        self.steps = steps
-        self.enabled = context.dist.is_main
-        self.bar = tqdm(total=steps, initial=start, file=sys.stderr, mininterval=0.5, desc=self.label, unit="step",
-                        dynamic_ncols=True, leave=True, disable=not (self.enabled and sys.stderr.isatty()))
-
-    def report(self, step: int, loss: float, rate: float) -> None:
-        if not self.bar.disable:
-            self.bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{rate:.1f}", refresh=False)
-        elif self.enabled:
-            print(f"{self.label} step {step}/{self.steps}  loss {loss:.4f}  {rate:.1f} img/s", file=sys.stderr, flush=True)
-
-    def update(self) -> None:
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()

@@ -11,12 +11,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import Field
-from retinaface.box_utils import decode, decode_landm
 from torchvision.ops import nms
 
 from zoo.errors import WeightsError
 from zoo_faces.detections import FaceDetections
 from zoo_retinaface.network import BODIES, Body, build_network
+from zoo_retinaface.upstream import decode, decode_landm
 from zoo_retinaface.weights import load_strict, resolve_weights
 
 __all__ = ["RESNET50_URL", "RetinaFaceDetector", "prior_boxes"]
