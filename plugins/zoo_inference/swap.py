@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from zoo.errors import ZooError
+from zoo.progress import Progress
 from zoo_faces.align import align_face, estimate_similarity, paste_back
 from zoo_faces.defaults import DEFAULT_DETECTOR
 from zoo_faces.detections import FaceDetections
@@ -82,20 +83,24 @@ class FaceSwapper:
         all_faces: bool = False,
         where: str = "target",
         faces: FaceDetections | None = None,
+        progress: bool = False,
     ) -> np.ndarray:
         """``photo`` with the chosen face(s) replaced by ``source``'s identity, same size as ``photo``.
 
         ``source`` is an aligned face (1×3×R×R, e.g. from :meth:`source_face`). With one face in
         the photo no choice is needed; with several, pick ``face_index`` (detection order, best
-        score first) or ``all_faces``.
+        score first) or ``all_faces``. ``progress`` counts the faces pasted back (a group photo
+        takes seconds per face).
         """
         faces = self.detect(photo) if faces is None else faces
         chosen = choose_faces(faces, face_index, all_faces, where)
         landmarks = faces.landmarks[chosen]
         templates = torch.cat([to_tensor(align_face(photo, points, self.input_resolution).crop) for points in landmarks])
         results = self.swap_aligned(source.expand(len(chosen), -1, -1, -1), templates)
-        for face, points in zip(results, landmarks):
-            photo = paste_back(photo, face, estimate_similarity(points, self.output_resolution))
+        with Progress("swap", len(chosen), unit="face", enabled=progress and len(chosen) > 1, leave=False) as bar:
+            for face, points in zip(results, landmarks):
+                photo = paste_back(photo, face, estimate_similarity(points, self.output_resolution))
+                bar.update()
         return photo
 
     @torch.inference_mode()
@@ -165,6 +170,7 @@ def swap_files(
     all_faces: bool = False,
     compare: bool = False,
     on_skip: Callable[[Path, ZooError], None] | None = None,
+    progress: bool = True,
 ) -> list[Path]:
     """Swap ``source``'s face into ``target`` (a photo or a folder of photos); returns files written.
 
@@ -172,6 +178,7 @@ def swap_files(
     PNG per photo into the folder ``output`` (created if its parent exists); a photo there that
     cannot be swapped is reported to ``on_skip`` and the rest go on (without ``on_skip`` the
     first failure raises). ``compare`` also writes ``<name>_compare.png``: source | target | result.
+    ``progress`` shows photos done (a folder) or faces done (one photo with several) on stderr.
     """
     source, target, output = Path(source), Path(target), Path(output)
     if target.is_dir():
@@ -183,21 +190,25 @@ def swap_files(
     preloaded = {target: load_image(target)} if len(jobs) == 1 and jobs[0][0] == target else {}
     source_face = swapper.source_face(source_photo, where=f"source photo {source}")
     written: list[Path] = []
-    for photo_path, out_path in jobs:
-        try:
-            photo = preloaded.pop(photo_path) if photo_path in preloaded else load_image(photo_path)
-            result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=f"target {photo_path}")
-        except ZooError as error:
-            if on_skip is None:
-                raise
-            on_skip(photo_path, error)
-            continue
-        save_image(out_path, result)
-        written.append(out_path)
-        if compare:
-            compare_path = out_path.with_name(f"{out_path.stem}_compare.png")
-            save_image(compare_path, compare_strip([source_photo, photo, result]))
-            written.append(compare_path)
+    with Progress("swap", len(jobs), unit="photo", enabled=progress and len(jobs) > 1) as bar:
+        for photo_path, out_path in jobs:
+            try:
+                photo = preloaded.pop(photo_path) if photo_path in preloaded else load_image(photo_path)
+                result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=f"target {photo_path}",
+                                            progress=progress and len(jobs) == 1)
+            except ZooError as error:
+                if on_skip is None:
+                    raise
+                bar.update()
+                on_skip(photo_path, error)
+                continue
+            save_image(out_path, result)
+            written.append(out_path)
+            if compare:
+                compare_path = out_path.with_name(f"{out_path.stem}_compare.png")
+                save_image(compare_path, compare_strip([source_photo, photo, result]))
+                written.append(compare_path)
+            bar.update()
     return written
 
 
