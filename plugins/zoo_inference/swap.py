@@ -10,7 +10,7 @@ pixels, and the photo keeps its size and (EXIF-corrected) orientation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from zoo_faces.align import align_face, estimate_similarity, paste_back
 from zoo_faces.defaults import DEFAULT_DETECTOR
 from zoo_faces.detections import FaceDetections
 from zoo_faces.image import load_image, save_image, to_tensor
+from zoo_inference.provenance import swap_provenance
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -54,6 +55,8 @@ class FaceSwapper:
     generator: torch.nn.Module
     detector: Detector
     device: str = "cpu"
+    provenance: dict[str, str] = field(default_factory=swap_provenance)
+    """Written into every image :func:`swap_files` saves (see :mod:`zoo_inference.provenance`)."""
 
     @property
     def input_resolution(self) -> int:
@@ -143,7 +146,8 @@ def load_swapper(
     built = zoo.build("detector", detector, **(detector_args or {}))
     if not callable(getattr(built, "detect", None)):
         raise ZooError(f"detector '{detector}' has no detect(images) method")
-    return FaceSwapper(generator=generator, detector=built.detect, device=device)
+    return FaceSwapper(generator=generator, detector=built.detect, device=device,
+                       provenance=swap_provenance(str(model), folder.path, revision))
 
 
 def compare_strip(images: Sequence[np.ndarray], height: int | None = None) -> np.ndarray:
@@ -202,11 +206,11 @@ def swap_files(
                 bar.update()
                 on_skip(photo_path, error)
                 continue
-            save_image(out_path, result)
+            save_image(out_path, result, swapper.provenance)
             written.append(out_path)
             if compare:
                 compare_path = out_path.with_name(f"{out_path.stem}_compare.png")
-                save_image(compare_path, compare_strip([source_photo, photo, result]))
+                save_image(compare_path, compare_strip([source_photo, photo, result]), swapper.provenance)
                 written.append(compare_path)
             bar.update()
     return written
