@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,12 +33,22 @@ def assets() -> Path:
     return found
 
 
-@pytest.fixture(scope="session", autouse=True)
-def test_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example plugin and its broken twin, installed for this session only (never in .venv)."""
-    target = tmp_path_factory.mktemp("test-plugins")
-    install_test_plugins(target)
-    from zoo.registry import default_registry
+_PLUGINS_DIR = pytest.StashKey[Path]()
 
-    default_registry.cache_clear()  # in case anything discovered plugins before they were installed
-    return target
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Install the test plugins before collection, so module-level ``zoo.list_components()`` sees them."""
+    session.config.stash[_PLUGINS_DIR] = target = Path(tempfile.mkdtemp(prefix="zoo-test-plugins-"))
+    install_test_plugins(target)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    target = session.config.stash.get(_PLUGINS_DIR, None)
+    if target is not None:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def test_plugins(pytestconfig: pytest.Config) -> Path:
+    """Where the example plugin and its broken twin are installed for this session only (never in .venv)."""
+    return pytestconfig.stash[_PLUGINS_DIR]

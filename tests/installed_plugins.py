@@ -32,7 +32,8 @@ def uv_binary() -> str:
 
 
 def install_test_plugins(target: Path) -> None:
-    """Install the test plugins into ``target`` (offline, no dependencies) and make them importable."""
+    """Install the test plugins into ``target`` (offline, no dependencies) and make them importable here and
+    in subprocesses."""
     subprocess.run(
         [uv_binary(), "pip", "install", "--quiet", "--offline", "--no-deps", "--python", sys.executable,
          "--target", str(target), *map(str, TEST_PLUGINS)],
