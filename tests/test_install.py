@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import assets_dir
 from installed_plugins import TESTS, uv_binary
 
 REPO = TESTS.parent
@@ -101,4 +102,22 @@ def test_the_built_wheel_installs_into_a_fresh_venv_offline(tmp_path: Path) -> N
     built = _run([python, "-c", "import zoo; d = zoo.build('detector', 'retinaface', pretrained=False); "
                   "import numpy as np; print(len(d.detect([np.zeros((64, 64, 3), np.uint8)])))"], work)
     assert built.stdout.strip() == "1"
+    _swap_from_the_wheel(python, zoo, work)
     print(f"wheel build + fresh venv + checks: {time.perf_counter() - started:.1f} s")
+
+
+def _swap_from_the_wheel(python: str, zoo: str, work: Path) -> None:
+    """``zoo swap`` of two real photos with the installed package (a tiny untrained model: the pipeline is the point)."""
+    assets = assets_dir()
+    if assets is None:
+        return  # the install checks above stand on their own; photos and detector weights are shared assets
+    make_model = ("import torch, zoo; from zoo.modelfolder import PartSpec, save_model_folder; torch.manual_seed(0); "
+                  "g = zoo.build('backbone', 'adain_swap', resolution=16, channels=8, max_channels=16, downsamples=1, "
+                  "blocks=1, id_dim=16); save_model_folder('model', {'generator': g}, "
+                  "{'generator': PartSpec('adain_swap', g.build_args())}, info={'name': 'wheel-test'})")
+    _run([python, "-c", make_model], work)
+    wild, weights = assets / "faces" / "wild", assets / "weights" / "retinaface_mobilenet0.25.safetensors"
+    swapped = _run([zoo, "swap", "-m", "model", "-s", str(wild / "Tom_Cruise_avp_2014_4.jpg"),
+                    "-t", str(wild / "astronaut.png"), "-o", "out.png", "--detector", "retinaface",
+                    "-a", "body=mobilenet0.25", "-a", f"weights={weights}", "-a", "max_size=480"], work)
+    assert swapped.stdout.strip() == "out.png" and (work / "out.png").stat().st_size > 0
