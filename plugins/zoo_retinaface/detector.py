@@ -15,6 +15,7 @@ from pydantic import Field
 from torchvision.ops import nms
 
 from zoo.errors import WeightsError
+from zoo.paths import ExistingFile, ExistingFileOrRemote
 from zoo_faces.detections import FaceDetections
 from zoo_retinaface.network import BODIES, Body, build_network
 from zoo_retinaface.published import RESNET50, converted_weights
@@ -74,13 +75,13 @@ class RetinaFaceDetector:
         self,
         body: Body = "resnet50",
         weights: Annotated[
-            str | None,
+            ExistingFileOrRemote | None,
             Field(description="safetensors weights: a path, hf://org/repo/file.safetensors or an https URL; "
                               "None = the body's published weights (resnet50 only: downloaded, checked against "
                               "its pinned SHA-256 and converted to safetensors once)"),
         ] = None,
         checkpoint: Annotated[
-            str | None,
+            ExistingFile | None,
             Field(description="resnet50 without weights=: a local copy of the published checkpoint "
                               f"({RESNET50.url.rsplit('/', 1)[-1]}) for machines without internet, held to the "
                               f"same pin; also ${RESNET50.env}"),
