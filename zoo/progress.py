@@ -3,8 +3,8 @@
 Redirected tqdm output is a wall of carriage returns, unreadable in CI logs and ``zoo run > log``,
 so when stderr is not a terminal the same progress is printed as ordinary lines: one whenever
 :meth:`Progress.report` is called (the train stage's log interval), and from :meth:`Progress.update`
-at most one per ``line_every`` seconds plus the last (``line_every=None``: only from ``report``). Everything goes to stderr, so stdout stays
-the command's result (JSON, a table, a path).
+at most one per ``line_every`` seconds plus the last (``line_every=None``: only from ``report``).
+Everything goes to stderr, so stdout stays the command's result (JSON, a table, a path).
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.close()  # before any error message, so the error is the last line printed
 
 

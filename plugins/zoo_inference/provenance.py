@@ -34,7 +34,9 @@ def _revision(folder: Path, revision: str | None) -> str:
     return revision or "unknown"
 
 
-def swap_provenance(model: str | None = None, folder: Path | None = None, revision: str | None = None) -> dict[str, str]:
+def swap_provenance(
+    model: str | None = None, folder: Path | None = None, revision: str | None = None
+) -> dict[str, str]:
     """The text written into a swapped image; ``model`` as the user named it (a Hub id or a folder)."""
     from zoo import __version__
 
