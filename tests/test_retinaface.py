@@ -153,15 +153,14 @@ def test_files_that_are_not_safetensors(tmp_path):
         RetinaFaceDetector(body="mobilenet0.25", weights=str(tmp_path / "absent.safetensors"))
 
 
-def test_default_resnet50_weights_are_a_pickle_and_refused_before_download():
+def test_default_resnet50_weights_are_retinaface_pytorchs_own_file():
+    """The pinned prefix is the one the authors put in the file name (torch.hub's check_hash convention)."""
     from retinaface.pre_trained_models import models
+    from torch.hub import HASH_REGEX
+    from zoo_retinaface.published import RESNET50
 
-    assert RESNET50_URL == models["resnet50_2020-07-20"].url
-    with pytest.raises(WeightsError) as caught:
-        RetinaFaceDetector(body="resnet50")
-    message = str(caught.value)
-    assert message.startswith(f"retinaface (resnet50): {RESNET50_URL} is a pickle checkpoint, which the zoo never")
-    assert "safetensors.torch.save_file(torch.load('model.pth', weights_only=True)" in message
+    assert RESNET50_URL == RESNET50.url == models["resnet50_2020-07-20"].url
+    assert HASH_REGEX.search(RESNET50_URL.rsplit("/", 1)[-1]).group(1) == RESNET50.sha256
 
 
 def test_mobilenet_without_weights_says_where_to_get_them():

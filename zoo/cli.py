@@ -143,10 +143,15 @@ def info_command(name: str) -> None:
               help="Print JSON on stdout: the plan (with --dry-run) or the finished run's summary.")
 def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: bool, force: bool, nproc: int,
                 as_json: bool) -> None:
-    """Train through a YAML recipe's stages, writing a model folder."""
+    """Train through a YAML recipe's stages, writing a model folder.
+
+    RECIPE is a YAML file or the name of a shipped recipe (quickstart, progressive, fake_template, ...).
+    """
     from zoo.recipe import load_recipe
+    from zoo.shipped import recipe_argument
     from zoo.threads import current_settings
 
+    recipe = str(recipe_argument(recipe))
     loaded = load_recipe(recipe, list(overrides))
     if dry_run:
         from zoo.plan import plan_rows, render_plan

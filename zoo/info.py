@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from zoo.errors import ComponentNotFound, ZooError
+from zoo.progress import status
 from zoo.registry import KINDS, ComponentSpec, default_registry
 from zoo.schema import describe_arguments
 
@@ -34,6 +37,9 @@ def resolve(name: str) -> ComponentSpec:
 
 def describe(name: str) -> str:
     spec = resolve(name)
+    if spec.target.partition(":")[0] not in sys.modules:
+        # Importing a component's module (torch, its weights code) takes seconds; say why the wait.
+        status(f"loading {spec.kind} '{spec.name}' from {spec.distribution} …")
     rows = describe_arguments(spec.schema())
     lines = [
         f"{spec.kind} '{spec.name}' — {spec.summary}",

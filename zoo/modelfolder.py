@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from safetensors import SafetensorError
 
 from zoo.errors import ComponentNotFound, WeightsError, ZooError
+from zoo.responsible_use import card_section
 from zoo.statedict import describe_mismatches
 
 if TYPE_CHECKING:
@@ -290,7 +291,7 @@ def _publish(staging: Path, target: Path) -> None:
 
 # -- the model card ----------------------------------------------------------------------------
 
-_CARD_INFO_SKIPPED = ("name", "stages", "metrics", "weights_sources")
+_CARD_INFO_SKIPPED = ("name", "stages", "metrics", "weights_sources", "training_data")
 
 
 def render_card(
@@ -354,6 +355,7 @@ def render_card(
     files += [f"`{spec['file']}` ({part})" for part, spec in config["parts"].items()]
     if has_recipe:
         files.append(f"`{RECIPE_NAME}` (the recipe that trained it)")
+    lines += ["", *card_section(info)]
     lines += ["", "## Files", "", *(f"- {entry}" for entry in files), ""]
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(lines)))
 

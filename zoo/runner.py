@@ -7,9 +7,11 @@ resuming, and hands a :class:`RunContext` to each stage. It knows nothing about 
 from __future__ import annotations
 
 import difflib
+import os
 import random
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ import numpy as np
 import torch
 
 from zoo.checkpoint import Checkpoint, Checkpointer, restore_rng
-from zoo.context import SUMMARIES, RunContext, StageSummary, WeightedLoss
+from zoo.context import SUMMARIES, Interrupted, RunContext, StageSummary, WeightedLoss
 from zoo.distributed import DistInfo, barrier, init_distributed, pick_device, shutdown_distributed
 from zoo.errors import ZooError
 from zoo.metrics import MetricsLog
@@ -82,14 +84,25 @@ def _build_parts(recipe: Recipe, existing: Checkpoint | None, device: torch.devi
     return parts, part_args
 
 
+ABORT_AFTER_S = 1.0
+"""A second Ctrl-C aborts only this long after the first: one key press under ``uv run`` (or any
+launcher that forwards signals) delivers SIGINT twice within milliseconds, from the terminal's
+process group and again from the launcher, and that must still mean "checkpoint and stop"."""
+
+
 @contextmanager
 def _interrupt_flag(context: RunContext) -> Iterator[None]:
     """First Ctrl-C asks the current stage to checkpoint and stop at the next step boundary."""
+    first: list[float] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if context.interrupted:
+        if not first:
+            first.append(time.monotonic())
+            context.interrupted = True
+            if context.dist.is_main:  # os.write: a buffered print could re-enter one the signal interrupted
+                os.write(2, b"Ctrl-C: stopping at the next step with a checkpoint (Ctrl-C again to abort)\n")
+        elif time.monotonic() - first[0] > ABORT_AFTER_S:
             raise KeyboardInterrupt
-        context.interrupted = True
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
@@ -191,6 +204,9 @@ def _run(recipe: Recipe, info: DistInfo, *, resume: bool, force: bool) -> RunRes
             config.build().run(context)
             context.save_checkpoint(step=0, done=True)
             context.resume = None
+            if context.interrupted and index + 1 < total:
+                raise Interrupted(f"interrupted after stage {index + 1}/{total} {config.name}; "
+                                  "checkpoint written, continue with --resume")
     if context.summaries:
         _say(info, "\n" + render_summary(context.summaries))
     _say(info, f"run directory: {run_dir}")

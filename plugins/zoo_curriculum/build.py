@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
+from zoo.progress import Progress
 from zoo.refs import ComponentRef, Ref, as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.planning import generator_resolution
@@ -42,6 +43,10 @@ def _check_resolution(state: ScheduleState, resolution: int, label_resolution: i
     return label
 
 
+def _progress(context: RunContext, stage: str, samples: int) -> Progress:
+    return Progress(f"stage {context.stage_index} {stage}", samples, unit="sample", enabled=context.dist.is_main)
+
+
 class BuildTriplets:
     """Method P samples (P1/P4/P10): (source, template, label) triplets at a resolution and quantity."""
 
@@ -73,16 +78,18 @@ class BuildTriplets:
 
         started = time.perf_counter()
         swapper = resolve_swapper(context, self.swapper, self.swapper_model)
-        triplets = build_triplets(
-            context.data,
-            resolution=self.args["resolution"],
-            quantity=self.args["quantity"],
-            swapper=swapper,
-            label_resolution=self.args["label_resolution"],
-            upscaler=self.upscaler.build(),
-            seed=context.seed_for(context.stage_index, "triplets"),
-            indices=training_indices(context, self.held_out),
-        )
+        with _progress(context, "build_triplets", self.args["quantity"]) as progress:
+            triplets = build_triplets(
+                context.data,
+                resolution=self.args["resolution"],
+                quantity=self.args["quantity"],
+                swapper=swapper,
+                label_resolution=self.args["label_resolution"],
+                upscaler=self.upscaler.build(),
+                seed=context.seed_for(context.stage_index, "triplets"),
+                indices=training_indices(context, self.held_out),
+                progress=progress,
+            )
         store_samples(context, [triplets], held_out=self.held_out)
         context.summaries.append(StageSummary(context.stage_index, "build_triplets", triplets.label.shape[-1],
                                               len(triplets), seconds=time.perf_counter() - started))
@@ -122,16 +129,18 @@ class BuildGroups:
 
         started = time.perf_counter()
         swapper = resolve_swapper(context, self.swapper, self.swapper_model)
-        sets = build_groups(
-            context.data,
-            resolution=self.resolution,
-            quantity=self.quantity,
-            swapper=swapper,
-            groups=tuple(self.groups),
-            upscaler=self.upscaler.build(),
-            seed=context.seed_for(context.stage_index, "groups"),
-            indices=training_indices(context, self.held_out),
-        )
+        with _progress(context, "build_groups", self.quantity * len(self.groups)) as progress:
+            sets = build_groups(
+                context.data,
+                resolution=self.resolution,
+                quantity=self.quantity,
+                swapper=swapper,
+                groups=tuple(self.groups),
+                upscaler=self.upscaler.build(),
+                seed=context.seed_for(context.stage_index, "groups"),
+                indices=training_indices(context, self.held_out),
+                progress=progress,
+            )
         store_samples(context, sets, held_out=self.held_out)
         context.summaries.append(StageSummary(context.stage_index, "build_groups", self.resolution,
                                               sum(len(s) for s in sets), seconds=time.perf_counter() - started))

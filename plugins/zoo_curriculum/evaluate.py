@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
+from zoo.progress import Progress
 from zoo.refs import ComponentRef, Ref, as_ref
 from zoo.schedule import ScheduleState, StagePlan
 from zoo_curriculum.grid import save_grid
@@ -101,13 +102,17 @@ class Evaluate:
     def run(self, context: RunContext) -> None:
         started = time.perf_counter()
         generator = context.parts["generator"]
-        held = held_out_pairs(context, self.pairs, self.reference, salt="evaluate")
-        out = generator.output_resolution
-        source_images, template_images, target, unchanged = held.source, held.template, held.target, held.unchanged
-        with torch.no_grad():
-            generator.eval()
-            result = generator(source_images.to(context.device), template_images.to(context.device)).float().cpu()
-            generator.train()
+        with Progress(f"stage {context.stage_index} evaluate", 2, unit="step", enabled=context.dist.is_main,
+                      line_every=0) as progress:
+            held = held_out_pairs(context, self.pairs, self.reference, salt="evaluate")
+            progress.update(done=f"{self.pairs} reference swaps")
+            out = generator.output_resolution
+            source_images, template_images, target, unchanged = held.source, held.template, held.target, held.unchanged
+            with torch.no_grad():
+                generator.eval()
+                result = generator(source_images.to(context.device), template_images.to(context.device)).float().cpu()
+                generator.train()
+            progress.update(done="generator")
         metrics = {
             "l1": float((result - target).abs().mean()),
             "psnr": psnr(result, target),

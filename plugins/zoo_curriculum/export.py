@@ -63,6 +63,7 @@ class Export:
                 for s in context.summaries
             ],
             "recipe": context.recipe.name,
+            "training_data": {"dataset": context.recipe.data.name, "licence": getattr(context.data, "licence", None)},
         }
         if context.dist.is_main:
             grid = context.artifact_meta.get("grid")

@@ -17,6 +17,7 @@ from zoo.checkpoint import flatten_optimizer_state, unflatten_optimizer_state
 from zoo.context import Interrupted, RunContext, StageSummary
 from zoo.distributed import mean_across
 from zoo.errors import ZooError
+from zoo.progress import Progress
 from zoo.refs import as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.batches import BatchOrder
@@ -24,7 +25,6 @@ from zoo_curriculum.evaluate import HeldOutPairs, ReferenceRef, held_out_pairs
 from zoo_curriculum.grid import save_grid
 from zoo_curriculum.grow import FADE, NEW_PARAMETERS
 from zoo_curriculum.planning import generator_resolution, samples_fact
-from zoo_curriculum.progress import Progress
 from zoo_curriculum.samples import load_samples
 from zoo_curriculum.trainable import select_trainable
 from zoo_losses.roles import AdversarialSide
@@ -143,7 +143,8 @@ class Train:
         if discriminator is not None:
             discriminator.train()
         held = held_out_pairs(context, self.validate_pairs, as_ref(ReferenceRef, "exact"), salt="validate") if self.validate_every else None
-        progress = Progress(context, steps, start)
+        progress = Progress(f"stage {context.stage_index} train", steps, unit="step", initial=start,
+                            enabled=context.dist.is_main, line_every=None)
         window: dict[str, list[float]] = {}
         started, seen = time.perf_counter(), 0
         try:
@@ -161,16 +162,16 @@ class Train:
                 for key, value in terms.items():
                     window.setdefault(key, []).append(value)
                 done = step + 1
+                progress.update()
                 if done % self.log_every == 0 or done == steps:
                     rate = seen / max(time.perf_counter() - started, 1e-9)
                     means = mean_across(context.dist, {k: sum(v) / len(v) for k, v in window.items()})
                     context.metrics.log(stage=context.stage_index, step=done, images_per_s=round(rate, 2), **means)
-                    progress.report(done, means["loss"], rate)
+                    progress.report(loss=f"{means['loss']:.4f}", img_s=f"{rate:.1f}")
                     if done < steps:
                         window = {}
                 if held is not None and (done % self.validate_every == 0 or done == steps):
                     _validate(context, generator, held, done)
-                progress.update()
                 if context.interrupted:
                     self._checkpoint(context, done, g_opt, d_opt, ema)
                     raise Interrupted(f"interrupted at stage {context.stage_index} step {done}; "

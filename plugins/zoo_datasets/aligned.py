@@ -14,6 +14,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 from zoo.errors import ZooError
+from zoo.paths import ExistingFolder
 from zoo_datasets.base import FaceDataset, Upscaler, resize_faces
 
 __all__ = ["AlignedFaces", "IMAGE_SUFFIXES"]
@@ -30,7 +31,8 @@ class AlignedFaces(FaceDataset):
 
     def __init__(
         self,
-        root: Annotated[str, Field(min_length=1, description="folder of aligned crops or of per-person subfolders")],
+        root: Annotated[ExistingFolder, Field(min_length=1,
+                                              description="folder of aligned crops or of per-person subfolders")],
         max_identities: Annotated[int | None, Field(gt=0, description="use only the first N people (sorted)")] = None,
         max_per_identity: Annotated[int | None, Field(gt=0, description="use only the first N photos per person")] = None,
     ):

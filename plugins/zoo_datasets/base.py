@@ -55,6 +55,8 @@ class FaceDataset(ABC):
     native_resolution: int | None = None
     #: Whether :meth:`exact_swaps` renders ground truth for (source, template) pairs.
     supports_exact_swap: bool = False
+    #: The licence of the faces, written into model cards; ``None`` = the photos' own (undeclared).
+    licence: str | None = None
 
     @abstractmethod
     def __len__(self) -> int: ...

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import Field
 from torch import Tensor
 from zoo.errors import ZooError
+from zoo.paths import ExistingFolder
 
 from zoo_datasets.aligned import AlignedFaces
 from zoo_datasets.base import FaceDataset, Upscaler
@@ -38,7 +39,7 @@ class PhotoFolder(FaceDataset):
 
     def __init__(
         self,
-        root: Annotated[str, Field(min_length=1, description="folder of photos or of per-person subfolders")],
+        root: Annotated[ExistingFolder, Field(min_length=1, description="folder of photos or of per-person subfolders")],
         size: Annotated[int, Field(ge=8, le=4096, description="side of the aligned crops kept in the cache")] = 256,
         detector: Annotated[str, Field(description="registered detector (`zoo list detector`)")] = DEFAULT_DETECTOR,
         detector_args: Annotated[dict[str, Any], Field(description="the detector's arguments")] = {},

@@ -21,19 +21,16 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from zoo.errors import ZooError
-
-if TYPE_CHECKING:
-    from tqdm import tqdm
+from zoo.progress import Progress
 
 __all__ = ["Detector", "PrepareReport", "prepare_folder", "photos_in", "FACES_DIR", "INDEX", "REPORT", "SETTINGS"]
 
@@ -188,12 +185,6 @@ def _handle(photo: Path, relative: Path, output: Path, size: int, detector: Dete
     return entry | {"faces": records}
 
 
-def _progress(total: int, enabled: bool) -> tqdm:
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="prepare", unit="photo", file=sys.stderr, disable=not enabled, leave=False)
-
-
 def prepare_folder(
     source: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -216,7 +207,7 @@ def prepare_folder(
     index_path = output / INDEX
     finished = _read_index(index_path)
     report = PrepareReport(output=output, photos=len(photos))
-    bar = _progress(len(photos), progress)
+    bar = Progress("prepare", len(photos), unit="photo", enabled=progress, leave=False)
     built: Detector | None = detector if hasattr(detector, "detect") else None
     with open(index_path, "a", encoding="utf-8") as index:
         if index.tell() and not index_path.read_bytes().endswith(b"\n"):
@@ -237,7 +228,7 @@ def prepare_folder(
             report.faces += len(entry.get("faces", []))
             if "skipped" in entry:
                 report.skipped.append((entry["photo"], entry["skipped"]))
-            bar.update(1)
+            bar.update(faces=report.faces)
     bar.close()
     lines = ["photo\treason"] + [f"{photo}\t{reason}" for photo, reason in report.skipped]
     _atomic_write(output / REPORT, ("\n".join(lines) + "\n").encode())

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from zoo.errors import ZooError
+from zoo.progress import Progress
 from zoo_datasets.base import FaceDataset, Upscaler, identity_groups, resize_faces
 
 if TYPE_CHECKING:
@@ -100,8 +101,8 @@ def _load(dataset: FaceDataset, indices: list[int], resolution: int, upscaler: U
 
 
 def _swap(swapper: Swapper | str, dataset: FaceDataset, sources: list[int], templates: list[int],
-          resolution: int, upscaler: Upscaler) -> Tensor:
-    """Labels at ``resolution``: the dataset's exact ground truth, or the swapper's result."""
+          resolution: int, upscaler: Upscaler, progress: Progress | None = None) -> Tensor:
+    """Labels at ``resolution``: the dataset's exact ground truth, or the swapper's result (counted on ``progress``)."""
     outputs = []
     for start in range(0, len(sources), _CHUNK):
         s, t = sources[start:start + _CHUNK], templates[start:start + _CHUNK]
@@ -111,6 +112,8 @@ def _swap(swapper: Swapper | str, dataset: FaceDataset, sources: list[int], temp
             with torch.no_grad():
                 swapped = swapper.swap(dataset.images(s, resolution, upscaler), dataset.images(t, resolution, upscaler))
             outputs.append(resize_faces(swapped.float().clamp(0.0, 1.0), resolution, upscaler))
+        if progress is not None:
+            progress.update(len(s))
     return torch.cat(outputs)
 
 
@@ -140,8 +143,12 @@ def build_triplets(
     upscaler: str | Upscaler = "bicubic",
     seed: int = 0,
     indices: Sequence[int] | None = None,
+    progress: Progress | None = None,
 ) -> SampleSet:
-    """Method P (P1/P4/P8/P10): source and template of different people, label = their swap."""
+    """Method P (P1/P4/P8/P10): source and template of different people, label = their swap.
+
+    ``progress`` counts the labels made (the swapper is what takes the time).
+    """
     _check(quantity, swapper)
     pools = _pools(dataset, indices)
     labels = list(pools)
@@ -152,7 +159,7 @@ def build_triplets(
         sources.append(_pick(rng, pools[source_id]))
         templates.append(_pick(rng, pools[_other_identity(rng, labels, source_id)]))
     scaler = _upscaler(upscaler)
-    label = _swap(swapper, dataset, sources, templates, label_resolution or resolution, scaler)
+    label = _swap(swapper, dataset, sources, templates, label_resolution or resolution, scaler, progress)
     return SampleSet(
         group="triplet",
         source=to_uint8(_load(dataset, sources, resolution, scaler)),
@@ -172,8 +179,9 @@ def build_groups(
     upscaler: str | Upscaler = "bicubic",
     seed: int = 0,
     indices: Sequence[int] | None = None,
+    progress: Progress | None = None,
 ) -> list[SampleSet]:
-    """Method F groups, ``quantity`` samples each.
+    """Method F groups, ``quantity`` samples each (``progress`` counts the swaps made).
 
     F1 fake-template ``(S1, FT, RL)``: RL a real photo of person A, S1 a *different* photo of A,
     FT = RL with the identity of a reference person R ≠ A swapped in — so swapping S1 onto FT must
@@ -188,16 +196,17 @@ def build_groups(
     built = []
     for group in dict.fromkeys(groups):
         if group == "fake_template":
-            built.append(_fake_template(dataset, pools, labels, rng, quantity, resolution, swapper, scaler))
+            built.append(_fake_template(dataset, pools, labels, rng, quantity, resolution, swapper, scaler, progress))
         elif group == "fake_label":
-            built.append(_fake_label(dataset, pools, labels, rng, quantity, resolution, swapper, scaler))
+            built.append(_fake_label(dataset, pools, labels, rng, quantity, resolution, swapper, scaler, progress))
         else:
             raise ZooError(f"unknown sample group {group!r}: use fake_template and/or fake_label")
     return built
 
 
 def _fake_template(dataset: FaceDataset, pools: dict[int, list[int]], labels: list[int], rng: np.random.Generator,
-                   quantity: int, resolution: int, swapper: Any, scaler: Upscaler) -> SampleSet:
+                   quantity: int, resolution: int, swapper: Any, scaler: Upscaler,
+                   progress: Progress | None) -> SampleSet:
     eligible = [label for label in labels if len(pools[label]) >= 2]
     if not eligible:
         raise ZooError(f"fake-template groups (F1) need a person with at least two photos; {dataset!r} has none")
@@ -209,7 +218,7 @@ def _fake_template(dataset: FaceDataset, pools: dict[int, list[int]], labels: li
         reals.append(real)
         sources.append(_pick(rng, others))
         references.append(_pick(rng, pools[_other_identity(rng, labels, person)]))
-    fake_templates = _swap(swapper, dataset, references, reals, resolution, scaler)
+    fake_templates = _swap(swapper, dataset, references, reals, resolution, scaler, progress)
     return SampleSet(
         group="fake_template",
         source=to_uint8(_load(dataset, sources, resolution, scaler)),
@@ -220,7 +229,8 @@ def _fake_template(dataset: FaceDataset, pools: dict[int, list[int]], labels: li
 
 
 def _fake_label(dataset: FaceDataset, pools: dict[int, list[int]], labels: list[int], rng: np.random.Generator,
-                quantity: int, resolution: int, swapper: Any, scaler: Upscaler) -> SampleSet:
+                quantity: int, resolution: int, swapper: Any, scaler: Upscaler,
+                progress: Progress | None) -> SampleSet:
     templates, sources = [], []
     for _ in range(quantity):
         person = _pick(rng, labels)
@@ -230,6 +240,6 @@ def _fake_label(dataset: FaceDataset, pools: dict[int, list[int]], labels: list[
         group="fake_label",
         source=to_uint8(_load(dataset, sources, resolution, scaler)),
         template=to_uint8(_load(dataset, templates, resolution, scaler)),
-        label=to_uint8(_swap(swapper, dataset, sources, templates, resolution, scaler)),
+        label=to_uint8(_swap(swapper, dataset, sources, templates, resolution, scaler, progress)),
         source_identity=torch.tensor([dataset.identity(i) for i in sources]),
     )

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from zoo.errors import ZooError
+from zoo.progress import Progress
 from zoo_faces.defaults import DEFAULT_DETECTOR
 
 __all__ = ["detect_command", "parse_assignments"]
@@ -56,8 +57,12 @@ def detect_command(images: tuple[Path, ...], detector_name: str, args: tuple[str
     from zoo_faces.image import load_image, save_image
 
     detector = zoo.build("detector", detector_name, **parse_assignments(args))
-    pictures = [load_image(path) for path in images]
-    found = detector.detect(pictures)
+    pictures, found = [], []
+    with Progress("detect", len(images), unit="image", enabled=len(images) > 1) as progress:
+        for path in images:
+            pictures.append(load_image(path))
+            found.extend(detector.detect(pictures[-1:]))
+            progress.update(faces=sum(len(faces) for faces in found))
     if draw is not None:
         for path, picture, faces in zip(images, pictures, found):
             save_image(_draw_path(draw, path, len(images)), draw_detections(picture, faces))

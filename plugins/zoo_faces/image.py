@@ -7,18 +7,24 @@ anything unreadable becomes one :class:`ImageError` line naming the file.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL.PngImagePlugin import PngInfo
 
 from zoo.errors import ZooError
 
 __all__ = ["ImageError", "load_image", "save_image", "to_tensor", "to_uint8"]
 
 _WHITE = (255, 255, 255)
+_EXIF_DESCRIPTION = 0x010E
+_EXIF_SOFTWARE = 0x0131
 
 
 class ImageError(ZooError):
@@ -77,18 +83,43 @@ def _high_depth_grey(values: np.ndarray, mode: str) -> np.ndarray:
     return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2))
 
 
-def save_image(path: str | os.PathLike[str], image: np.ndarray | torch.Tensor) -> None:
-    """Write an H×W×3 uint8 array or a (1×)3×H×W float tensor in [0,1]; format from the suffix."""
+def save_image(
+    path: str | os.PathLike[str],
+    image: np.ndarray | torch.Tensor,
+    text: Mapping[str, str] | None = None,
+) -> None:
+    """Write an H×W×3 uint8 array or a (1×)3×H×W float tensor in [0,1]; format from the suffix.
+
+    ``text`` (e.g. provenance) goes into PNG text chunks, or for JPEG/WebP/TIFF into EXIF:
+    ``Software`` from its ``"Software"`` entry and ``ImageDescription`` as JSON of all of it.
+    """
     path = Path(path)
     if not path.parent.is_dir():
         raise ImageError(f"cannot write image {path}: output directory {path.parent} does not exist")
     array = to_uint8(image) if isinstance(image, torch.Tensor) else _checked_uint8(image, path)
     try:
-        Image.fromarray(array).save(path)
+        Image.fromarray(array).save(path, **_metadata(path, text or {}))
     except ValueError as error:  # PIL: unknown extension
         raise ImageError(f"cannot write image {path}: {error}") from None
     except OSError as error:
         raise ImageError(f"cannot write image {path}: {error.strerror or error}") from None
+
+
+def _metadata(path: Path, text: Mapping[str, str]) -> dict[str, Any]:
+    if not text:
+        return {}
+    if path.suffix.lower() == ".png":
+        info = PngInfo()
+        for key, value in text.items():
+            info.add_text(key, value)  # iTXt when the value is not Latin-1
+        return {"pnginfo": info}
+    if path.suffix.lower() in (".jpg", ".jpeg", ".webp", ".tif", ".tiff"):
+        exif = Image.Exif()
+        exif[_EXIF_DESCRIPTION] = json.dumps(dict(text), ensure_ascii=False)
+        if "Software" in text:
+            exif[_EXIF_SOFTWARE] = text["Software"]
+        return {"exif": exif.tobytes()}
+    return {}  # BMP has nowhere to put it
 
 
 def _checked_uint8(array: np.ndarray, path: Path) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from torch import Tensor, nn
 
+from zoo.paths import ExistingFileOrRemote
 from zoo_identity.frozen import FrozenEncoder, resize_to
 
 __all__ = ["IResNet", "IRESNET_LAYERS"]
@@ -60,7 +61,7 @@ class IResNet(FrozenEncoder):
         self,
         depth: Annotated[Literal[18, 34, 50, 100], Field(description="iresnet depth")] = 50,
         weights: Annotated[
-            str | None, Field(description="safetensors path or hf://org/repo/file; None = random init")
+            ExistingFileOrRemote | None, Field(description="safetensors path or hf://org/repo/file; None = random init")
         ] = None,
     ):
         super().__init__()

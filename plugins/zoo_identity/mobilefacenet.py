@@ -12,6 +12,7 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
+from zoo.paths import ExistingFileOrRemote
 from zoo_identity.frozen import FrozenEncoder, resize_to
 
 __all__ = ["MobileFaceNet"]
@@ -70,7 +71,7 @@ class MobileFaceNet(FrozenEncoder):
     def __init__(
         self,
         weights: Annotated[
-            str | None, Field(description="safetensors path or hf://org/repo/file; None = random init")
+            ExistingFileOrRemote | None, Field(description="safetensors path or hf://org/repo/file; None = random init")
         ] = None,
         flip: Annotated[
             bool, Field(description="also embed the mirrored face and concatenate (256-d)")

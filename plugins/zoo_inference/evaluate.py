@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.errors import ZooError
+from zoo.progress import Progress
 from zoo_datasets.base import FaceDataset, identity_groups
 from zoo_inference.bootstrap import Estimate
 from zoo_inference.comparison import Judged, compare, comparison_table
@@ -255,8 +256,17 @@ def evaluate_swaps(
     With a ``landmarker`` (68 points), the model is also compared with the template unchanged,
     the source copied and the classical compositor on identity top-1, identity similarity, head
     pose and expression, each with a bootstrap interval. ``distractors`` (a face dataset of other
-    people) only join the retrieval gallery.
+    people) only join the retrieval gallery. Progress (stderr) counts the phases.
     """
+    phases = 3 + (detector is not None) + (landmarker is not None)
+    with Progress("eval", phases, unit="phase", line_every=0) as progress:
+        return _measure(generator, dataset, judge, pairs, detector, seed, batch_size, landmarker, distractors,
+                        progress)
+
+
+def _measure(generator: torch.nn.Module, dataset: FaceDataset, judge: torch.nn.Module, pairs: int,
+             detector: Detector | None, seed: int, batch_size: int, landmarker: Landmarker | None,
+             distractors: FaceDataset | None, progress: Progress) -> EvalResult:
     from zoo_curriculum.evaluate import psnr, ssim
     from zoo_faces.compositor import ClassicalCompositor
 
@@ -267,6 +277,7 @@ def evaluate_swaps(
     results = _swap(generator, sources, templates, batch_size)
     if not torch.isfinite(results).all():
         raise EvalError("the generator produced non-finite pixels (NaN/inf): the model's weights are broken")
+    progress.update(done=f"{pairs} swaps")
 
     source_labels = torch.tensor([dataset.identity(i) for i in plan.sources])
     template_labels = torch.tensor([dataset.identity(i) for i in plan.templates])
@@ -280,6 +291,7 @@ def evaluate_swaps(
     e_template = _embed(judge, templates, batch_size)
     e_result = _embed(judge, results, batch_size)
     retrieved = gallery_labels[(e_result @ gallery.T).argmax(1)]
+    progress.update(done="identity judged")
 
     metrics: dict[str, float | int | None] = {
         "identity_similarity": float((e_result * e_source).sum(1).mean()),
@@ -304,6 +316,7 @@ def evaluate_swaps(
         }
         if metrics["landmark_distance"] is None:
             notes.append("landmark distance: the detector found no face in any result (not face-like enough)")
+        progress.update(done="landmarks")
     comparison: dict[str, dict[str, Estimate]] = {}
     if landmarker is not None:
         composited = ClassicalCompositor().swap(sources, templates)
@@ -318,12 +331,14 @@ def evaluate_swaps(
         if comparison["pose_error_deg"]["model"].count < pairs:
             found = comparison["pose_error_deg"]["model"].count
             notes.append(f"pose and expression measured on {found}/{pairs} results: no face found in the others")
+        progress.update(done="pose and expression")
     if getattr(dataset, "supports_exact_swap", False):
         truth = dataset.exact_swaps(plan.sources, plan.templates, size_out)
         metrics |= {"psnr": psnr(results, truth), "ssim": ssim(results, truth)}
     else:
         metrics |= {"psnr": None, "ssim": None}
         notes.append(f"PSNR/SSIM skipped: {dataset!r} has no ground-truth swaps (synthfaces has)")
+    progress.update(done="pixels")
     metrics |= {"pairs": pairs, "identities": len(plan.galleries),
                 "distractor_identities": len(gallery_labels) - len(plan.galleries), "resolution": size_out}
     details = {"sources": plan.sources, "templates": plan.templates}

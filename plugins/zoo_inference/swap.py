@@ -10,7 +10,7 @@ pixels, and the photo keeps its size and (EXIF-corrected) orientation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,12 @@ import numpy as np
 import torch
 
 from zoo.errors import ZooError
+from zoo.progress import Progress
 from zoo_faces.align import align_face, estimate_similarity, paste_back
 from zoo_faces.defaults import DEFAULT_DETECTOR
 from zoo_faces.detections import FaceDetections
 from zoo_faces.image import load_image, save_image, to_tensor
+from zoo_inference.provenance import swap_provenance
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -55,6 +57,8 @@ class FaceSwapper:
     device: str = "cpu"
     masker: Any = None
     """A :class:`zoo_masks.compose.FaceMasker` (``--mask``); None pastes inside the 5-point hull."""
+    provenance: dict[str, str] = field(default_factory=swap_provenance)
+    """Written into every image :func:`swap_files` saves (see :mod:`zoo_inference.provenance`)."""
 
     @property
     def input_resolution(self) -> int:
@@ -85,12 +89,14 @@ class FaceSwapper:
         where: str = "target",
         faces: FaceDetections | None = None,
         mask_records: list | None = None,
+        progress: bool = False,
     ) -> np.ndarray:
         """``photo`` with the chosen face(s) replaced by ``source``'s identity, same size as ``photo``.
 
         ``source`` is an aligned face (1×3×R×R, e.g. from :meth:`source_face`). With one face in
         the photo no choice is needed; with several, pick ``face_index`` (detection order, best
         score first) or ``all_faces``. With a masker, each face's masks are appended to ``mask_records``.
+        ``progress`` counts the faces pasted back (a group photo takes seconds per face).
         """
         faces = self.detect(photo) if faces is None else faces
         chosen = choose_faces(faces, face_index, all_faces, where)
@@ -105,17 +111,19 @@ class FaceSwapper:
         else:
             results = self.swap_aligned(sources, templates)
         original = photo
-        for index, face, points, own_mask in zip(chosen, results, landmarks, generator_masks):
-            matrix = estimate_similarity(points, self.output_resolution)
-            mask: Any = "hull"
-            if self.masker is not None:
-                from zoo_masks.debug import FaceMaskRecord
+        with Progress("swap", len(chosen), unit="face", enabled=progress and len(chosen) > 1, leave=False) as bar:
+            for index, face, points, own_mask in zip(chosen, results, landmarks, generator_masks):
+                matrix = estimate_similarity(points, self.output_resolution)
+                mask: Any = "hull"
+                if self.masker is not None:
+                    from zoo_masks.debug import FaceMaskRecord
 
-                masks = self.masker.crop_masks(original, points, self.output_resolution, faces.boxes[index], own_mask)
-                mask = self.masker.combine(masks)
-                if mask_records is not None:
-                    mask_records.append(FaceMaskRecord(masks, mask, matrix))
-            photo = paste_back(photo, face, matrix, mask=mask)
+                    masks = self.masker.crop_masks(original, points, self.output_resolution, faces.boxes[index], own_mask)
+                    mask = self.masker.combine(masks)
+                    if mask_records is not None:
+                        mask_records.append(FaceMaskRecord(masks, mask, matrix))
+                photo = paste_back(photo, face, matrix, mask=mask)
+                bar.update()
         return photo
 
     @torch.inference_mode()
@@ -158,7 +166,8 @@ def load_swapper(
     built = zoo.build("detector", detector, **(detector_args or {}))
     if not callable(getattr(built, "detect", None)):
         raise ZooError(f"detector '{detector}' has no detect(images) method")
-    return FaceSwapper(generator=generator, detector=built.detect, device=device)
+    return FaceSwapper(generator=generator, detector=built.detect, device=device,
+                       provenance=swap_provenance(str(model), folder.path, revision))
 
 
 def compare_strip(images: Sequence[np.ndarray], height: int | None = None) -> np.ndarray:
@@ -186,6 +195,7 @@ def swap_files(
     compare: bool = False,
     on_skip: Callable[[Path, ZooError], None] | None = None,
     debug_masks: str | Path | None = None,
+    progress: bool = True,
 ) -> list[Path]:
     """Swap ``source``'s face into ``target`` (a photo or a folder of photos); returns files written.
 
@@ -194,6 +204,7 @@ def swap_files(
     cannot be swapped is reported to ``on_skip`` and the rest go on (without ``on_skip`` the
     first failure raises). ``compare`` also writes ``<name>_compare.png``: source | target | result.
     ``debug_masks`` writes the masks drawn over each target (a file, or a folder for a target folder).
+    ``progress`` shows photos done (a folder) or faces done (one photo with several) on stderr.
     """
     source, target, output = Path(source), Path(target), Path(output)
     if target.is_dir():
@@ -206,28 +217,31 @@ def swap_files(
     debug_paths = _debug_paths(jobs, debug_masks, target.is_dir()) if debug_masks is not None else {}
     source_face = swapper.source_face(source_photo, where=f"source photo {source}")
     written: list[Path] = []
-    for photo_path, out_path in jobs:
-        records: list | None = [] if debug_paths else None
-        try:
-            photo = preloaded.pop(photo_path) if photo_path in preloaded else load_image(photo_path)
-            result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=f"target {photo_path}",
-                                        mask_records=records)
-        except ZooError as error:
-            if on_skip is None:
-                raise
-            on_skip(photo_path, error)
-            continue
-        save_image(out_path, result)
-        written.append(out_path)
-        if records is not None:
-            from zoo_masks.debug import draw_masks
+    with Progress("swap", len(jobs), unit="photo", enabled=progress and len(jobs) > 1) as bar:
+        for photo_path, out_path in jobs:
+            records: list | None = [] if debug_paths else None
+            try:
+                photo = preloaded.pop(photo_path) if photo_path in preloaded else load_image(photo_path)
+                result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=f"target {photo_path}",
+                                            mask_records=records, progress=progress and len(jobs) == 1)
+            except ZooError as error:
+                if on_skip is None:
+                    raise
+                bar.update()
+                on_skip(photo_path, error)
+                continue
+            save_image(out_path, result, swapper.provenance)
+            written.append(out_path)
+            if records is not None:
+                from zoo_masks.debug import draw_masks
 
-            save_image(debug_paths[photo_path], draw_masks(photo, records))
-            written.append(debug_paths[photo_path])
-        if compare:
-            compare_path = out_path.with_name(f"{out_path.stem}_compare.png")
-            save_image(compare_path, compare_strip([source_photo, photo, result]))
-            written.append(compare_path)
+                save_image(debug_paths[photo_path], draw_masks(photo, records))
+                written.append(debug_paths[photo_path])
+            if compare:
+                compare_path = out_path.with_name(f"{out_path.stem}_compare.png")
+                save_image(compare_path, compare_strip([source_photo, photo, result]), swapper.provenance)
+                written.append(compare_path)
+            bar.update()
     return written
 
 

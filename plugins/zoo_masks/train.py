@@ -20,7 +20,7 @@ from zoo.context import Interrupted, RunContext, StageSummary
 from zoo.distributed import mean_across
 from zoo.errors import ZooError
 from zoo.schedule import PlanError, ScheduleState, StagePlan
-from zoo_curriculum.progress import Progress
+from zoo.progress import Progress
 
 __all__ = ["TrainSegmenter", "mask_loss", "require_segmenter"]
 
@@ -95,7 +95,8 @@ class TrainSegmenter:
             model = nn.parallel.DistributedDataParallel(segmenter)
         seed = context.seed_for("train_segmenter", context.stage_index)
         segmenter.train()
-        progress = Progress(context, self.steps, start)
+        progress = Progress(f"stage {context.stage_index} train_segmenter", self.steps, unit="step", initial=start,
+                            enabled=context.dist.is_main, line_every=None)
         window: dict[str, list[float]] = {}
         started = time.perf_counter()
         try:
@@ -115,7 +116,7 @@ class TrainSegmenter:
                     rate = (done - start) * self.batch_size / max(time.perf_counter() - started, 1e-9)
                     means = mean_across(context.dist, {k: sum(v) / len(v) for k, v in window.items()})
                     context.metrics.log(stage=context.stage_index, step=done, images_per_s=round(rate, 2), **means)
-                    progress.report(done, means["loss"], rate)
+                    progress.report(loss=f"{means['loss']:.4f}", img_s=f"{rate:.1f}")
                     window = {} if done < self.steps else window
                 progress.update()
                 if context.interrupted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from math import ceil
+from pathlib import Path
 from typing import Annotated
 
 import cv2
@@ -11,20 +12,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import Field
-from retinaface.box_utils import decode, decode_landm
 from torchvision.ops import nms
 
 from zoo.errors import WeightsError
+from zoo.paths import ExistingFile, ExistingFileOrRemote
 from zoo_faces.detections import FaceDetections
 from zoo_retinaface.network import BODIES, Body, build_network
+from zoo_retinaface.published import RESNET50, converted_weights
+from zoo_retinaface.upstream import decode, decode_landm
 from zoo_retinaface.weights import load_strict, resolve_weights
 
 __all__ = ["RESNET50_URL", "RetinaFaceDetector", "prior_boxes"]
 
-RESNET50_URL = (
-    "https://github.com/ternaus/retinaface/releases/download/0.01/retinaface_resnet50_2020-07-20-f168fae3c.zip"
-)
-"""retinaface-pytorch's published ResNet-50 (``retinaface.pre_trained_models``): a pickle, so refused."""
+RESNET50_URL = RESNET50.url
+"""retinaface-pytorch's published ResNet-50 (``retinaface.pre_trained_models``), converted once (zoo_retinaface.published)."""
 
 _MIN_SIZES = ((16, 32), (64, 128), (256, 512))
 _STEPS = (8, 16, 32)
@@ -74,9 +75,16 @@ class RetinaFaceDetector:
         self,
         body: Body = "resnet50",
         weights: Annotated[
-            str | None,
+            ExistingFileOrRemote | None,
             Field(description="safetensors weights: a path, hf://org/repo/file.safetensors or an https URL; "
-                              "None = the body's published weights (resnet50 only)"),
+                              "None = the body's published weights (resnet50 only: downloaded, checked against "
+                              "its pinned SHA-256 and converted to safetensors once)"),
+        ] = None,
+        checkpoint: Annotated[
+            ExistingFile | None,
+            Field(description="resnet50 without weights=: a local copy of the published checkpoint "
+                              f"({RESNET50.url.rsplit('/', 1)[-1]}) for machines without internet, held to the "
+                              f"same pin; also ${RESNET50.env}"),
         ] = None,
         max_size: Annotated[int, Field(gt=0, description="longer side is downscaled to this for detection")] = 1024,
         score_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5,
@@ -106,18 +114,18 @@ class RetinaFaceDetector:
         self.network = build_network(body)
         if pretrained:
             what = f"retinaface ({body})"
-            path = resolve_weights(self._default_weights(weights), what=what)
+            path = self._weights_path(weights, checkpoint, what)
             try:
                 load_strict(self.network, path, what=what)
             except WeightsError as error:
                 raise WeightsError(f"{error}{_other_body_hint(path, body)}") from None
         self.network.eval().to(self.device)
 
-    def _default_weights(self, weights: str | None) -> str:
+    def _weights_path(self, weights: str | None, checkpoint: str | None, what: str) -> Path:
         if weights is not None:
-            return weights
+            return resolve_weights(weights, what=what)
         if self.body == "resnet50":
-            return RESNET50_URL
+            return converted_weights(RESNET50, local=checkpoint, what=what)
         raise WeightsError(
             f"retinaface ({self.body}) has no default weights: pass weights= a .safetensors file of the biubug6 "
             "Pytorch_Retinaface MobileNet-0.25 model (https://github.com/biubug6/Pytorch_Retinaface, "

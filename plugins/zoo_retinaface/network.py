@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-from retinaface.net import FPN, SSH, conv_bn, conv_dw
-from retinaface.network import RetinaFace
 from torch import nn
 from torchvision.models import _utils, resnet50
+
+from zoo_retinaface.upstream import FPN, SSH, RetinaFace, conv_bn, conv_dw
 
 __all__ = ["Body", "BodyConfig", "BODIES", "MobileNetV1", "RetinaFaceNet", "build_network"]
 

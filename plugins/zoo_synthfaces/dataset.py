@@ -28,6 +28,7 @@ class SynthFaces(FaceDataset):
     """Procedural aligned faces with exact ground-truth swaps; the embedded default dataset."""
 
     supports_exact_swap = True
+    licence = "procedurally generated faces of no real person, made by faceswap-zoo (Apache-2.0)"
 
     def __init__(
         self,

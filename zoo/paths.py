@@ -1,0 +1,52 @@
+"""Argument types for paths that must exist, so a recipe's ``--dry-run`` catches a missing folder or file.
+
+Component arguments are validated against their schemas when a recipe loads, so a path typed
+here is checked then, with the recipe's file, line and YAML path, before anything trains or
+downloads. Remote weights (``hf://``, ``http(s)://``) are left to the component that fetches them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+
+__all__ = ["ExistingFile", "ExistingFileOrRemote", "ExistingFolder", "REMOTE_PREFIXES"]
+
+REMOTE_PREFIXES = ("hf://", "http://", "https://")
+
+
+def _where() -> str:
+    return f"relative paths start at {Path.cwd()}"
+
+
+def _existing_folder(value: str) -> str:
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        what = "is a file, not a folder" if path.is_file() else "no such folder"
+        raise PydanticCustomError("path_missing", f"{what} ({_where()})")
+    return value
+
+
+def _existing_file_or_remote(value: str) -> str:
+    return value if value.startswith(REMOTE_PREFIXES) else _existing_file(value)
+
+
+def _existing_file(value: str) -> str:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "no such file"
+        raise PydanticCustomError("path_missing", f"{what} ({_where()})")
+    return value
+
+
+ExistingFolder = Annotated[str, AfterValidator(_existing_folder)]
+"""A local folder that must exist when the arguments are validated."""
+
+ExistingFile = Annotated[str, AfterValidator(_existing_file)]
+"""A local file that must exist when the arguments are validated."""
+
+ExistingFileOrRemote = Annotated[str, AfterValidator(_existing_file_or_remote)]
+"""A local file that must exist, or an ``hf://`` / ``http(s)://`` location fetched later."""
