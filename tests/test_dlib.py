@@ -24,7 +24,7 @@ from zoo_faces.landmark_accuracy import match_box, normalised_error, read_pts, t
 # (group6_t1) and 0.108 (two_people), worst face 0.179; mostly the mouth corners, which the two place differently.
 AGREEMENT_MEAN, AGREEMENT_WORST_FACE = 0.16, 0.25
 AFW_NME_68 = 0.065  # first 8 AFW faces, outer-eye-corner units: measured 0.046 (68 points), 0.038 (5 points)
-GLINT_TOP1 = 0.9  # 6 identities × 5 faces, leave-one-out: measured 0.967 (29/30)
+GLINT_TOP1 = 0.85  # 5 identities × 4 faces, leave-one-out: measured 1.000 (6 × 5: 0.967)
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +106,16 @@ def test_five_points_agree_with_retinaface(detector, retinaface, assets: Path, p
     assert np.mean(distances) < AGREEMENT_MEAN and max(distances) < AGREEMENT_WORST_FACE
 
 
+def test_cnn_landmarks_agree_with_hog_once_its_boxes_are_moved(detector, assets: Path) -> None:
+    image = load_image(assets / "faces" / "wild" / "two_people.jpg")
+    hog = detector.detect([image])[0]
+    cnn = zoo.build("detector", "dlib", model="cnn", upsample=0).detect([image])[0]
+    assert len(cnn) == 2 and np.all(cnn.scores > 0.5)
+    for points in cnn.landmarks:  # measured 0.016 and 0.016 (0.016 and 0.044 with the raw MMOD boxes)
+        nearest = hog.landmarks[np.argmin(np.abs(hog.landmarks - points).sum((1, 2)))]
+        assert np.linalg.norm(points - nearest, axis=1).mean() / np.linalg.norm(nearest[1] - nearest[0]) < 0.03
+
+
 def test_landmarks_on_afw_are_close_to_the_ground_truth(detector, assets: Path) -> None:
     errors_68, errors_5 = [], []
     for annotation in sorted((assets / "faces" / "afw68").glob("*.pts"))[:8]:
@@ -120,8 +130,8 @@ def test_landmarks_on_afw_are_close_to_the_ground_truth(detector, assets: Path) 
 
 
 def test_judge_retrieves_glint_identities(assets: Path) -> None:
-    people = sorted((assets / "faces" / "glint").iterdir())[:6]
-    faces = [(label, file) for label, person in enumerate(people) for file in sorted(person.glob("*.png"))[:5]]
+    people = sorted((assets / "faces" / "glint").iterdir())[:5]
+    faces = [(label, file) for label, person in enumerate(people) for file in sorted(person.glob("*.png"))[:4]]
     images = torch.cat([to_tensor(load_image(file)) for _, file in faces])
     labels = torch.tensor([label for label, _ in faces])
     embeddings = zoo.build("backbone", "dlib_resnet")(images)

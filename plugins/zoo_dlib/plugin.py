@@ -9,7 +9,12 @@ from zoo.hookspecs import hookimpl
 if TYPE_CHECKING:
     from zoo.registry import RegisterFn
 
-__all__ = ["register_backbones", "register_detectors"]
+__all__ = ["register_backbones", "register_detectors", "register_roles"]
+
+
+@hookimpl
+def register_roles(register) -> None:  # type: ignore[no-untyped-def]
+    register("landmarker", "zoo_dlib.roles:Landmarker", "68 landmarks for face boxes: landmarks(image, boxes) -> K×68×2")
 
 
 @hookimpl
@@ -27,9 +32,11 @@ def register_backbones(register: RegisterFn) -> None:
         "dlib68",
         "zoo_dlib.landmarks:Dlib68Landmarker",
         "68-point landmarker (dlib shape predictor, iBUG 300-W layout) for face boxes: landmarks(image, boxes)",
+        role="landmarker",
     )
     register(
         "dlib_resnet",
         "zoo_dlib.judge:DlibResNetJudge",
         "dlib ResNet identity judge, 128-d, on aligned crops; no gradients (zoo eval's default judge)",
+        role="judge",
     )

@@ -70,10 +70,9 @@ def compare(judged: dict[str, Judged], gallery: torch.Tensor, gallery_labels: to
 
 def comparison_table(comparison: dict[str, dict[str, Estimate]], headline: str) -> str:
     """Rows = metrics, columns = the model and its baselines, each ``mean [low, high]``."""
-    header = ["metric", *SWAPPERS.values()]
+    from zoo.table import render_table
+
     rows = [[metric, *(comparison[metric][name].format() for name in SWAPPERS)] for metric in comparison]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [headline, "  ".join(cell.ljust(width) for cell, width in zip(header, widths)).rstrip()]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = [headline, render_table(["metric", *SWAPPERS.values()], rows)]
     lines += [f"  {metric}: {COMPARED[metric]}" for metric in comparison]
     return "\n".join(lines)

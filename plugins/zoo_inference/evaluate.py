@@ -330,7 +330,7 @@ def _measure(generator: torch.nn.Module, dataset: FaceDataset, judge: torch.nn.M
         metrics |= {metric: comparison[metric]["model"].mean for metric in ("pose_error_deg", "landmark68_distance")}
         if comparison["pose_error_deg"]["model"].count < pairs:
             found = comparison["pose_error_deg"]["model"].count
-            notes.append(f"pose and expression measured on {found}/{pairs} results: no face found in the others")
+            notes.append(f"pose and expression measured on {found}/{pairs} pairs: no face found in the others' result or template")
         progress.update(done="pose and expression")
     if getattr(dataset, "supports_exact_swap", False):
         truth = dataset.exact_swaps(plan.sources, plan.templates, size_out)

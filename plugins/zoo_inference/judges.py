@@ -8,7 +8,7 @@ So a judge is "independent" only when the model's config and recipe name it nowh
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -16,7 +16,16 @@ from zoo.errors import ZooError
 from zoo.refs import ComponentRef
 from zoo_faces.defaults import DEFAULT_JUDGE
 
-__all__ = ["build_judge", "describe_judge_overlap", "encoder_roles", "judge_independence", "read_recipe"]
+__all__ = ["Judge", "build_judge", "describe_judge_overlap", "encoder_roles", "judge_independence", "read_recipe"]
+
+
+class Judge(Protocol):
+    """The judge role: aligned N×3×H×W faces in [0, 1] → N×D unit embeddings; inference only.
+
+    Any identity encoder can judge too (``--judge mobilefacenet``); a judge need not be differentiable.
+    """
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor: ...
 
 
 def build_judge(name: str = DEFAULT_JUDGE, args: dict[str, Any] | None = None) -> torch.nn.Module:

@@ -9,7 +9,13 @@ from zoo.hookspecs import hookimpl
 if TYPE_CHECKING:
     import click
 
-__all__ = ["register_commands"]
+__all__ = ["register_commands", "register_roles"]
+
+
+@hookimpl
+def register_roles(register) -> None:  # type: ignore[no-untyped-def]
+    register("judge", "zoo_inference.judges:Judge",
+             "scores identity in zoo eval: forward(aligned faces) -> unit embeddings; needs no gradients")
 
 
 @hookimpl
