@@ -30,6 +30,7 @@ __all__ = [
     "SwapError",
     "choose_faces",
     "compare_strip",
+    "largest_face",
     "load_swapper",
     "swap_files",
 ]
@@ -72,9 +73,7 @@ class FaceSwapper:
         faces = self.detect(photo)
         if len(faces) == 0:
             raise SwapError(f"{where} has no face (the detector found none)")
-        areas = (faces.boxes[:, 2] - faces.boxes[:, 0]) * (faces.boxes[:, 3] - faces.boxes[:, 1])
-        best = max(range(len(faces)), key=lambda i: (round(float(areas[i])), float(faces.scores[i])))
-        return to_tensor(align_face(photo, faces.landmarks[best], self.input_resolution).crop)
+        return to_tensor(align_face(photo, faces.landmarks[largest_face(faces)], self.input_resolution).crop)
 
     def swap_photo(
         self,
@@ -123,6 +122,12 @@ class FaceSwapper:
         """The generator on aligned N×3×R×R faces in [0, 1] → N×3×R'×R' at its output resolution."""
         result = self.generator.swap(sources.to(self.device), templates.to(self.device))
         return result.float().clamp(0.0, 1.0).cpu()
+
+
+def largest_face(faces: FaceDetections) -> int:
+    """Index of the largest face (score breaks ties): the one a photo of a person is about."""
+    areas = (faces.boxes[:, 2] - faces.boxes[:, 0]) * (faces.boxes[:, 3] - faces.boxes[:, 1])
+    return max(range(len(faces)), key=lambda i: (round(float(areas[i])), float(faces.scores[i])))
 
 
 def choose_faces(faces: FaceDetections, face_index: int | None, all_faces: bool, where: str = "target") -> list[int]:
@@ -186,6 +191,7 @@ def swap_files(
     compare: bool = False,
     on_skip: Callable[[Path, ZooError], None] | None = None,
     debug_masks: str | Path | None = None,
+    select_faces: Callable[[np.ndarray, FaceDetections, str], FaceDetections] | None = None,
 ) -> list[Path]:
     """Swap ``source``'s face into ``target`` (a photo or a folder of photos); returns files written.
 
@@ -194,6 +200,8 @@ def swap_files(
     cannot be swapped is reported to ``on_skip`` and the rest go on (without ``on_skip`` the
     first failure raises). ``compare`` also writes ``<name>_compare.png``: source | target | result.
     ``debug_masks`` writes the masks drawn over each target (a file, or a folder for a target folder).
+    ``select_faces`` (e.g. only the ``--reference`` person) narrows each photo's faces; all of
+    those it keeps are replaced.
     """
     source, target, output = Path(source), Path(target), Path(output)
     if target.is_dir():
@@ -210,8 +218,14 @@ def swap_files(
         records: list | None = [] if debug_paths else None
         try:
             photo = preloaded.pop(photo_path) if photo_path in preloaded else load_image(photo_path)
-            result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=f"target {photo_path}",
-                                        mask_records=records)
+            where = f"target {photo_path}"
+            if select_faces is None:
+                result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=where,
+                                            mask_records=records)
+            else:
+                faces = select_faces(photo, swapper.detect(photo), where)
+                result = swapper.swap_photo(source_face, photo, face_index, True, where=where, faces=faces,
+                                            mask_records=records)
         except ZooError as error:
             if on_skip is None:
                 raise
