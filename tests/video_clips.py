@@ -1,5 +1,6 @@
-"""Tiny test clips made with PyAV from the shared wild photos: pans, zooms, a face entering and
-leaving, two people, a generated audio tone, variable frame rate and rotation metadata."""
+"""Tiny test clips made with PyAV from the shared wild photos (pans, zooms, a face entering and
+leaving, two people, a generated audio tone, variable frame rate, rotation metadata), and the
+fixtures the video tests share: a small untrained model folder and the offline detector."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+import pytest
+import torch
+
+import zoo
+from zoo.modelfolder import PartSpec, save_model_folder
+from zoo_faces.image import load_image
+from zoo_inference.swap import FaceSwapper, load_swapper
 
 WIDTH, HEIGHT = 160, 120
 TONE_HZ = 440.0
@@ -67,9 +75,7 @@ def write_clip(path: Path, frames: Sequence[np.ndarray], fps: int = 25, times: S
             chunk = 1024
             for start in range(0, len(audio), chunk):
                 piece = audio[start:start + chunk]
-                samples = piece[None] if sound.codec_context.format.is_planar else piece[None]
-                frame = av.AudioFrame.from_ndarray(samples, format="fltp" if audio_codec != "pcm_s16le" else "flt",
-                                                   layout="mono")
+                frame = av.AudioFrame.from_ndarray(piece[None], format="fltp", layout="mono")
                 frame.sample_rate, frame.pts = AUDIO_RATE, start
                 container.mux(sound.encode(frame))
             container.mux(sound.encode(None))
@@ -97,3 +103,56 @@ def read_audio(path: Path) -> tuple[str | None, np.ndarray]:
                    if not frame.format.is_planar else frame.to_ndarray().astype(np.float32).mean(axis=0)
                    for frame in container.decode(stream)]
         return stream.codec_context.name, np.concatenate(samples) if samples else np.zeros(0, np.float32)
+
+
+GENERATOR_ARGS = {"resolution": 16, "channels": 8, "max_channels": 16, "downsamples": 1, "blocks": 1, "id_dim": 16,
+                  "growth": [32]}
+
+
+@pytest.fixture(scope="session")
+def video_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small 16→32 px adain_swap model folder, untrained: the tests are about the video pipeline."""
+    torch.manual_seed(0)
+    generator = zoo.build("backbone", "adain_swap", **GENERATOR_ARGS)
+    folder = tmp_path_factory.mktemp("video") / "model"
+    save_model_folder(folder, {"generator": generator}, {"generator": PartSpec("adain_swap", generator.build_args())},
+                      info={"name": "video-test"})
+    return folder
+
+
+@pytest.fixture(scope="session")
+def video_detector_args(assets: Path) -> dict[str, str]:
+    return {"body": "mobilenet0.25", "weights": str(assets / "weights" / "retinaface_mobilenet0.25.safetensors"),
+            "max_size": "640"}
+
+
+@pytest.fixture(scope="session")
+def video_swapper(video_model: Path, video_detector_args: dict[str, str]) -> FaceSwapper:
+    return load_swapper(video_model, "retinaface", video_detector_args)
+
+
+@pytest.fixture(scope="session")
+def obama(assets: Path) -> np.ndarray:
+    """obama_720p.jpg at 320 px wide (face about 60 px)."""
+    return scaled(load_image(assets / "faces" / "wild" / "obama_720p.jpg"), 320)
+
+
+@pytest.fixture(scope="session")
+def source_photo(assets: Path) -> Path:
+    return assets / "faces" / "wild" / "astronaut.png"
+
+
+def detector_cli(args: dict[str, str]) -> list[str]:
+    return [item for key, value in args.items() for item in ("-a", f"{key}={value}")]
+
+
+def run_zoo(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from zoo.cli import main
+
+    try:
+        main([str(arg) for arg in argv])
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

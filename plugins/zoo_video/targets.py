@@ -30,7 +30,9 @@ def is_video_target(target: Path) -> bool:
 
     try:
         with av.open(str(target)) as container:
-            return bool(container.streams.video)
+            # FFmpeg's image demuxers open anything named .jpg; only a real container makes it a video
+            is_image_demuxer = container.format.name == "image2" or container.format.name.endswith("_pipe")
+            return bool(container.streams.video) and not is_image_demuxer
     except (av.error.FFmpegError, OSError):
         return False
 
