@@ -20,9 +20,13 @@ __all__ = ["OneEuroFilter", "SmoothingSettings", "face_scale"]
 
 @dataclass(frozen=True)
 class SmoothingSettings:
-    """``min_cutoff`` (Hz) sets smoothing at rest; ``beta`` how fast the cutoff rises with speed."""
+    """``min_cutoff`` (Hz) sets smoothing at rest; ``beta`` how fast the cutoff rises with speed.
 
-    min_cutoff: float = 1.0
+    The defaults cut 1 px landmark noise on a still 100 px face to a third and trail a face moving
+    4 px a frame (at 25 fps) by under 2 px (``tests/test_video_tracking.py``).
+    """
+
+    min_cutoff: float = 0.5
     beta: float = 2.0
     derivative_cutoff: float = 1.0
 
