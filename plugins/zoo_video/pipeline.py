@@ -2,8 +2,10 @@
 
 Frames flow through in batches of ``batch_size``: their faces (every selected track of every
 frame in the batch) go through the generator in one call, which is where batching pays, then
-each frame is pasted and encoded at once, so memory holds one batch, never the clip. The time
-spent in each stage is kept, for the progress report and ``bench/video.py``.
+each frame is pasted and handed to the encoder, so memory holds a few batches, never the clip.
+Decoding and encoding run in threads beside this (:mod:`zoo_video.background`). The time spent in
+each stage is kept for ``bench/video.py``; encoding overlaps the rest, so the stages can add up to
+more than the wall time.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from zoo_faces.align import align_face, estimate_similarity, paste_back
 from zoo_faces.detections import FaceDetections
 from zoo_faces.image import to_tensor
 from zoo_inference.swap import FaceSwapper
+from zoo_video.background import BackgroundWriter, prefetch
 from zoo_video.container import DecodedFrame, VideoError, VideoInfo, open_video, probe_video, read_stream
 from zoo_video.identity import IdentityEmbedder
 from zoo_video.progress import FrameProgress
@@ -115,29 +118,30 @@ def swap_video(
         audio = probe.streams.audio[0] if probe.streams.audio else None
         writer = VideoWriter(output, info, audio, job.codec, job.quality, start_time=job.start)
     progress = FrameProgress(_expected_frames(info, job), f"swap {target.name}", enabled=job.progress)
+    encoder = BackgroundWriter(writer, depth=2 * job.batch_size, on_encode=clock)
+    stream = prefetch(read_stream(target, info, job.start, job.end), depth=2 * job.batch_size)
     faces_swapped = 0
     try:
         batch: list[tuple[DecodedFrame, list[np.ndarray]]] = []
-        stream = read_stream(target, info, job.start, job.end)
         while True:
-            with clock("decode"):
+            with clock("decode"):  # waiting for the reader thread: decoding not hidden by the work
                 item = next(stream, None)
             if item is None:
                 break
             if isinstance(item, av.Packet):
-                with clock("encode"):
-                    writer.write_audio(item)
+                encoder.write_audio(item)
                 continue
             with clock("track"):  # includes the key-frame detections; separated below
                 tracks = tracker.step(item.image, item.time)
             batch.append((item, [track.landmarks.copy() for track in tracks if track.selected]))
             if len(batch) >= job.batch_size:
-                faces_swapped += _swap_batch(swapper, source, batch, writer, clock)
+                faces_swapped += _swap_batch(swapper, source, batch, encoder, clock)
                 progress.update(len(batch))
                 batch = []
         if batch:
-            faces_swapped += _swap_batch(swapper, source, batch, writer, clock)
+            faces_swapped += _swap_batch(swapper, source, batch, encoder, clock)
             progress.update(len(batch))
+        encoder.drain()
         if writer.frames_written == 0:
             raise VideoError(f"{target}: no frames between --start {job.start:g} s and --end "
                              f"{'the end' if job.end is None else f'{job.end:g} s'}")
@@ -145,11 +149,15 @@ def swap_video(
             writer.finish()
     except KeyboardInterrupt:
         progress.close()
+        stream.close()
+        encoder.stop()  # the frames already handed over are finished work: keep them
         partial = writer.keep_partial()
         raise VideoInterrupted(f"interrupted: the first {writer.frames_written} frames are in {partial} "
                                f"(playable); {output} was not written") from None
     except BaseException:
         progress.close()
+        stream.close()
+        encoder.stop()
         writer.discard()
         raise
     progress.close()
@@ -176,8 +184,8 @@ def _expected_frames(info: VideoInfo, job: VideoJob) -> int:
 
 
 def _swap_batch(swapper: FaceSwapper, source: torch.Tensor, batch: list[tuple[DecodedFrame, list[np.ndarray]]],
-                writer: VideoWriter, clock: StageClock) -> int:
-    """One generator call for every face of the batch's frames, then paste and encode in order."""
+                encoder: BackgroundWriter, clock: StageClock) -> int:
+    """One generator call for every face of the batch's frames, then paste; encoding is handed on."""
     faces = [(row, points) for row, (_, landmarks) in enumerate(batch) for points in landmarks]
     results: torch.Tensor | None = None
     if faces:
@@ -190,7 +198,6 @@ def _swap_batch(swapper: FaceSwapper, source: torch.Tensor, batch: list[tuple[De
     with clock("paste"):
         for (row, points), face in zip(faces, results if results is not None else []):
             pasted[row] = paste_back(pasted[row], face, estimate_similarity(points, swapper.output_resolution))
-    with clock("encode"):
-        for (frame, _), image in zip(batch, pasted):
-            writer.write(image, frame.pts)
+    for (frame, _), image in zip(batch, pasted):
+        encoder.write(image, frame.pts)
     return len(faces)
