@@ -229,7 +229,9 @@ def _header_only(path: Path) -> None:
                         "truncated clip)"),
         ("unknown_codec", "error: --codec nonsense264: not an encoder in this FFmpeg build (try libx264, libx265, "
                           "libvpx-vp9, mpeg4)"),
-        ("audio_codec", "error: --codec aac: is a audio encoder, not a video one"),
+        ("audio_codec", "error: --codec aac: is an audio encoder, not a video one"),
+        ("codec_container", "error: --codec mpeg4 cannot be stored in a .webm file ('webm' format does not support "
+                            "'mpeg4' codec)"),
         ("quality_without_crf", "error: --quality applies to libx264, libx265, libvpx-vp9, libsvtav1, not --codec "
                                 "mpeg4"),
         ("missing_output_dir", "error: output directory {tmp}/nowhere does not exist (for -o {tmp}/nowhere/out.mp4)"),
@@ -257,12 +259,15 @@ def test_cli_bad_video_input_is_one_line(case: str, expected: str, cli, pan_clip
     else:
         target = pan_clip
         extra = {"unknown_codec": ["--codec", "nonsense264"], "audio_codec": ["--codec", "aac"],
+                 "codec_container": ["--codec", "mpeg4"],
                  "quality_without_crf": ["--codec", "mpeg4", "--quality", "5"],
                  "segment_past_end": ["--start", "5"], "empty_segment": ["--start", "0.5", "--end", "0.2"]}.get(case, [])
         if case == "missing_output_dir":
             out = tmp_path / "nowhere" / "out.mp4"
         if case == "image_output":
             out = tmp_path / "out.png"
+        if case == "codec_container":
+            out = tmp_path / "out.webm"
     out.write_bytes(b"precious") if case in ("unknown_codec", "truncated") else None
     code, stdout, stderr = cli(target, out, *extra, "--force", capsys=capsys)
     assert (code, stdout) == (2, "")

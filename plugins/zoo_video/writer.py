@@ -61,7 +61,8 @@ def _check_codec(codec: str, quality: int | None) -> None:
         raise VideoError(f"--codec {codec}: not an encoder in this FFmpeg build "
                          f"(try libx264, libx265, libvpx-vp9, mpeg4)") from None
     if found.type != "video":
-        raise VideoError(f"--codec {codec}: is a {found.type} encoder, not a video one")
+        article = "an" if found.type[:1] in "aeiou" else "a"
+        raise VideoError(f"--codec {codec}: is {article} {found.type} encoder, not a video one")
     if quality is not None and codec not in CRF_CODECS:
         raise VideoError(f"--quality applies to {', '.join(CRF_CODECS)}, not --codec {codec}")
 
@@ -89,7 +90,10 @@ class VideoWriter:
             raise
 
     def _add_video(self, quality: int | None) -> av.video.stream.VideoStream:
-        stream = self._container.add_stream(self.codec, rate=self.info.rate)
+        try:
+            stream = self._container.add_stream(self.codec, rate=self.info.rate)
+        except ValueError as error:
+            raise VideoError(f"--codec {self.codec} cannot be stored in a {self.output.suffix} file ({error})") from None
         stream.width, stream.height = self.info.width, self.info.height
         even = self.info.width % 2 == 0 and self.info.height % 2 == 0
         stream.pix_fmt = "yuv420p" if even or self.codec not in CRF_CODECS else "yuv444p"
