@@ -283,3 +283,16 @@ def test_video_only_options_on_a_photo_are_refused(cli, source_photo: Path, tmp_
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     code, _, stderr = cli(source_photo, tmp_path / "out.png", "--start", "2", capsys=capsys)
     assert code == 2 and stderr == f"error: --start applies to video targets; {source_photo} is a photo\n"
+
+
+def test_cli_masks_apply_to_video_too(cli, pan_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--mask options reach every frame: a hull shrunk by --mask-padding changes fewer pixels."""
+    outputs = {}
+    for name, extra in (("hull", []), ("tight", ["--mask", "hull", "--mask-padding", "-0.15"])):
+        outputs[name] = tmp_path / f"{name}.mp4"
+        code, _, stderr = cli(pan_clip, outputs[name], *extra, capsys=capsys)
+        assert code == 0, stderr
+    frames_in = read_frames(pan_clip)[0]
+    changed = {name: np.mean([np.abs(out.astype(int) - frame).mean() for out, frame in
+                              zip(read_frames(path)[0], frames_in)]) for name, path in outputs.items()}
+    assert 0 < changed["tight"] < changed["hull"]

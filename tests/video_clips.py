@@ -143,7 +143,7 @@ def source_photo(assets: Path) -> Path:
 
 
 def detector_cli(args: dict[str, str]) -> list[str]:
-    return [item for key, value in args.items() for item in ("-a", f"{key}={value}")]
+    return ["--detector", "retinaface", *[item for key, value in args.items() for item in ("-a", f"{key}={value}")]]
 
 
 def run_zoo(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -95,27 +95,34 @@ class FaceSwapper:
         chosen = choose_faces(faces, face_index, all_faces, where)
         landmarks = faces.landmarks[chosen]
         templates = torch.cat([to_tensor(align_face(photo, points, self.input_resolution).crop) for points in landmarks])
-        sources = source.expand(len(chosen), -1, -1, -1)
-        generator_masks: list = [None] * len(chosen)
-        if self.masker is not None and self.masker.wants_generator_mask:  # --mask generator: its own blend mask
-            with torch.inference_mode():
-                results, own = self.generator.swap_with_mask(sources.to(self.device), templates.to(self.device))
-            results, generator_masks = results.float().clamp(0.0, 1.0).cpu(), list(own[:, 0].float().cpu().numpy())
-        else:
-            results = self.swap_aligned(sources, templates)
+        results, generator_masks = self.swap_faces(source.expand(len(chosen), -1, -1, -1), templates)
         original = photo
         for index, face, points, own_mask in zip(chosen, results, landmarks, generator_masks):
-            matrix = estimate_similarity(points, self.output_resolution)
-            mask: Any = "hull"
-            if self.masker is not None:
-                from zoo_masks.debug import FaceMaskRecord
-
-                masks = self.masker.crop_masks(original, points, self.output_resolution, faces.boxes[index], own_mask)
-                mask = self.masker.combine(masks)
-                if mask_records is not None:
-                    mask_records.append(FaceMaskRecord(masks, mask, matrix))
-            photo = paste_back(photo, face, matrix, mask=mask)
+            photo = self.paste_face(photo, original, face, points, faces.boxes[index], own_mask, mask_records)
         return photo
+
+    def swap_faces(self, sources: torch.Tensor, templates: torch.Tensor) -> tuple[torch.Tensor, list]:
+        """The generator's faces, and per face its own blend mask when ``--mask generator`` asks for it."""
+        if self.masker is not None and self.masker.wants_generator_mask:
+            with torch.inference_mode():
+                results, own = self.generator.swap_with_mask(sources.to(self.device), templates.to(self.device))
+            return results.float().clamp(0.0, 1.0).cpu(), list(own[:, 0].float().cpu().numpy())
+        return self.swap_aligned(sources, templates), [None] * len(sources)
+
+    def paste_face(self, photo: np.ndarray, original: np.ndarray, face: torch.Tensor, points: np.ndarray,
+                   box: np.ndarray, own_mask: Any = None, mask_records: list | None = None) -> np.ndarray:
+        """``photo`` with one generated ``face`` blended in at ``points``, inside the masker's mask (computed
+        on the unswapped ``original``) or the 5-point hull."""
+        matrix = estimate_similarity(points, self.output_resolution)
+        mask: Any = "hull"
+        if self.masker is not None:
+            from zoo_masks.debug import FaceMaskRecord
+
+            masks = self.masker.crop_masks(original, points, self.output_resolution, box, own_mask)
+            mask = self.masker.combine(masks)
+            if mask_records is not None:
+                mask_records.append(FaceMaskRecord(masks, mask, matrix))
+        return paste_back(photo, face, matrix, mask=mask)
 
     @torch.inference_mode()
     def swap_aligned(self, sources: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:

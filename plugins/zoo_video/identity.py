@@ -20,11 +20,13 @@ import torch.nn.functional as F
 
 from zoo.errors import ZooError
 from zoo_faces.align import align_face
+from zoo_faces.defaults import DEFAULT_JUDGE
 from zoo_faces.image import to_tensor
 
 __all__ = ["DEFAULT_IDENTITY", "MATCH_THRESHOLDS", "IdentityEmbedder", "build_embedder", "cosine"]
 
-DEFAULT_IDENTITY = "dlib_resnet"
+DEFAULT_IDENTITY = DEFAULT_JUDGE
+"""dlib_resnet: it needs no weights file, and no recipe trains with it."""
 MATCH_THRESHOLDS = {"dlib_resnet": 0.90, "mobilefacenet": 0.30}
 """Cosine similarity at or above which two faces are the same person, measured per encoder."""
 _ALIGNED_SIZE = 112

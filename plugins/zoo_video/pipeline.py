@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from zoo.errors import ZooError
-from zoo_faces.align import align_face, estimate_similarity, paste_back
+from zoo_faces.align import align_face
 from zoo_faces.detections import FaceDetections
 from zoo_faces.image import to_tensor
 from zoo_inference.swap import FaceSwapper
@@ -35,6 +35,9 @@ from zoo_video.tracking import FaceTracker, TrackerSettings
 from zoo_video.writer import VideoWriter, check_output
 
 __all__ = ["StageClock", "VideoInterrupted", "VideoJob", "VideoReport", "swap_video"]
+
+TrackedFace = tuple[np.ndarray, np.ndarray]
+"""A selected face in one frame: smoothed 5×2 landmarks and its box."""
 
 
 class VideoInterrupted(ZooError):
@@ -124,7 +127,7 @@ def swap_video(
     stream = prefetch(read_stream(target, info, job.start, job.end), depth=2 * job.batch_size)
     faces_swapped = 0
     try:
-        batch: list[tuple[DecodedFrame, list[np.ndarray]]] = []
+        batch: list[tuple[DecodedFrame, list[TrackedFace]]] = []
         while True:
             with clock("decode"):  # waiting for the reader thread: decoding not hidden by the work
                 item = next(stream, None)
@@ -135,7 +138,7 @@ def swap_video(
                 continue
             with clock("track"):  # includes the key-frame detections; separated below
                 tracks = tracker.step(item.image, item.time)
-            batch.append((item, [track.landmarks.copy() for track in tracks if track.selected]))
+            batch.append((item, [(track.landmarks.copy(), track.box.copy()) for track in tracks if track.selected]))
             if len(batch) >= job.batch_size:
                 faces_swapped += _swap_batch(swapper, source, batch, encoder, clock)
                 progress.update(len(batch))
@@ -186,21 +189,23 @@ def _expected_frames(info: VideoInfo, job: VideoJob) -> int:
     return max(round((end - job.start) * float(info.rate)), 0)
 
 
-def _swap_batch(swapper: FaceSwapper, source: torch.Tensor, batch: list[tuple[DecodedFrame, list[np.ndarray]]],
+def _swap_batch(swapper: FaceSwapper, source: torch.Tensor, batch: list[tuple[DecodedFrame, list[TrackedFace]]],
                 encoder: BackgroundWriter, clock: StageClock) -> int:
     """One generator call for every face of the batch's frames, then paste; encoding is handed on."""
-    faces = [(row, points) for row, (_, landmarks) in enumerate(batch) for points in landmarks]
-    results: torch.Tensor | None = None
-    if faces:
-        with clock("align"):
-            templates = torch.cat([to_tensor(align_face(batch[row][0].image, points, swapper.input_resolution).crop)
-                                   for row, points in faces])
-        with clock("generator"):
-            results = swapper.swap_aligned(source.expand(len(faces), -1, -1, -1), templates)
+    faces = [(row, points, box) for row, (_, tracked) in enumerate(batch) for points, box in tracked]
     pasted = [frame.image for frame, _ in batch]
+    if not faces:
+        for (frame, _), image in zip(batch, pasted):
+            encoder.write(image, frame.pts)
+        return 0
+    with clock("align"):
+        templates = torch.cat([to_tensor(align_face(batch[row][0].image, points, swapper.input_resolution).crop)
+                               for row, points, _ in faces])
+    with clock("generator"):
+        results, own_masks = swapper.swap_faces(source.expand(len(faces), -1, -1, -1), templates)
     with clock("paste"):
-        for (row, points), face in zip(faces, results if results is not None else []):
-            pasted[row] = paste_back(pasted[row], face, estimate_similarity(points, swapper.output_resolution))
+        for (row, points, box), face, own_mask in zip(faces, results, own_masks):
+            pasted[row] = swapper.paste_face(pasted[row], batch[row][0].image, face, points, box, own_mask)
     for (frame, _), image in zip(batch, pasted):
         encoder.write(image, frame.pts)
     return len(faces)
