@@ -14,6 +14,7 @@ import click
 from zoo.assignments import parse_assignment
 from zoo.errors import ZooError
 from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_JUDGE
+from zoo_video.options import SwapExtras, swap_options
 
 __all__ = ["eval_command", "parse_component_args", "swap_command"]
 
@@ -29,9 +30,9 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--source", "-s", required=True, type=click.Path(path_type=Path),
               help="Photo whose face (the largest) gives the identity.")
 @click.option("--target", "-t", required=True, type=click.Path(path_type=Path),
-              help="Photo to change, or a folder of photos.")
+              help="Photo or video to change, or a folder of photos.")
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
-              help="Output image (or folder, when --target is a folder).")
+              help="Output image or video (or folder, when --target is a folder).")
 @click.option("--face-index", type=click.IntRange(min=0), default=None,
               help="Which target face to replace (0 = best detection score).")
 @click.option("--all-faces", is_flag=True, help="Replace every face in the target.")
@@ -53,6 +54,7 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--mask-model", default=None, help="Segmenter model folder for --mask occlusion (recipes/occlusion_mask.yaml).")
 @click.option("--debug-masks", type=click.Path(path_type=Path), default=None,
               help="Also write the masks drawn over the target here (a folder for a target folder).")
+@swap_options
 def swap_command(
     model: str,
     revision: str | None,
@@ -71,10 +73,13 @@ def swap_command(
     mask_blur: float | None,
     mask_model: str | None,
     debug_masks: Path | None,
+    **extra_options: Any,
 ) -> None:
-    """Put the source photo's face identity into the target photo(s), keeping pose, expression and light."""
+    """Put the source photo's face identity into the target photo(s) or video, keeping pose, expression and light."""
     if face_index is not None and all_faces:
         raise ZooError("use either --face-index or --all-faces, not both")
+    extras = SwapExtras(**extra_options)
+    video = extras.check(target, output, compare)
     from zoo_inference.swap import load_swapper, swap_files
 
     parsed = parse_component_args(detector_args, "-a")
@@ -88,6 +93,10 @@ def swap_command(
         from zoo_masks.loading import load_masker
 
         swapper.masker = load_masker(options, mask_model, swapper.generator, device)
+    if video:
+        click.echo(extras.swap_video(swapper, model, revision, source, target, output, face_index, all_faces))
+        return
+    select_faces = extras.photo_filter(swapper, model, revision)
     skipped: list[Path] = []
 
     def report_skip(path: Path, error: ZooError) -> None:
@@ -95,7 +104,8 @@ def swap_command(
         click.echo(f"skipped: {error}", err=True)
 
     written = swap_files(swapper, source, target, output, face_index, all_faces, compare,
-                         on_skip=report_skip if target.is_dir() else None, debug_masks=debug_masks)
+                         on_skip=report_skip if target.is_dir() else None, debug_masks=debug_masks,
+                         select_faces=select_faces)
     for path in written:
         click.echo(str(path))
     if skipped:

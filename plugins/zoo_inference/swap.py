@@ -32,6 +32,7 @@ __all__ = [
     "SwapError",
     "choose_faces",
     "compare_strip",
+    "largest_face",
     "load_swapper",
     "swap_files",
 ]
@@ -76,9 +77,7 @@ class FaceSwapper:
         faces = self.detect(photo)
         if len(faces) == 0:
             raise SwapError(f"{where} has no face (the detector found none)")
-        areas = (faces.boxes[:, 2] - faces.boxes[:, 0]) * (faces.boxes[:, 3] - faces.boxes[:, 1])
-        best = max(range(len(faces)), key=lambda i: (round(float(areas[i])), float(faces.scores[i])))
-        return to_tensor(align_face(photo, faces.landmarks[best], self.input_resolution).crop)
+        return to_tensor(align_face(photo, faces.landmarks[largest_face(faces)], self.input_resolution).crop)
 
     def swap_photo(
         self,
@@ -102,35 +101,48 @@ class FaceSwapper:
         chosen = choose_faces(faces, face_index, all_faces, where)
         landmarks = faces.landmarks[chosen]
         templates = torch.cat([to_tensor(align_face(photo, points, self.input_resolution).crop) for points in landmarks])
-        sources = source.expand(len(chosen), -1, -1, -1)
-        generator_masks: list = [None] * len(chosen)
-        if self.masker is not None and self.masker.wants_generator_mask:  # --mask generator: its own blend mask
-            with torch.inference_mode():
-                results, own = self.generator.swap_with_mask(sources.to(self.device), templates.to(self.device))
-            results, generator_masks = results.float().clamp(0.0, 1.0).cpu(), list(own[:, 0].float().cpu().numpy())
-        else:
-            results = self.swap_aligned(sources, templates)
+        results, generator_masks = self.swap_faces(source.expand(len(chosen), -1, -1, -1), templates)
         original = photo
         with Progress("swap", len(chosen), unit="face", enabled=progress and len(chosen) > 1, leave=False) as bar:
             for index, face, points, own_mask in zip(chosen, results, landmarks, generator_masks):
-                matrix = estimate_similarity(points, self.output_resolution)
-                mask: Any = "hull"
-                if self.masker is not None:
-                    from zoo_masks.debug import FaceMaskRecord
-
-                    masks = self.masker.crop_masks(original, points, self.output_resolution, faces.boxes[index], own_mask)
-                    mask = self.masker.combine(masks)
-                    if mask_records is not None:
-                        mask_records.append(FaceMaskRecord(masks, mask, matrix))
-                photo = paste_back(photo, face, matrix, mask=mask)
+                photo = self.paste_face(photo, original, face, points, faces.boxes[index], own_mask, mask_records)
                 bar.update()
         return photo
+
+    def swap_faces(self, sources: torch.Tensor, templates: torch.Tensor) -> tuple[torch.Tensor, list]:
+        """The generator's faces, and per face its own blend mask when ``--mask generator`` asks for it."""
+        if self.masker is not None and self.masker.wants_generator_mask:
+            with torch.inference_mode():
+                results, own = self.generator.swap_with_mask(sources.to(self.device), templates.to(self.device))
+            return results.float().clamp(0.0, 1.0).cpu(), list(own[:, 0].float().cpu().numpy())
+        return self.swap_aligned(sources, templates), [None] * len(sources)
+
+    def paste_face(self, photo: np.ndarray, original: np.ndarray, face: torch.Tensor, points: np.ndarray,
+                   box: np.ndarray, own_mask: Any = None, mask_records: list | None = None) -> np.ndarray:
+        """``photo`` with one generated ``face`` blended in at ``points``, inside the masker's mask (computed
+        on the unswapped ``original``) or the 5-point hull."""
+        matrix = estimate_similarity(points, self.output_resolution)
+        mask: Any = "hull"
+        if self.masker is not None:
+            from zoo_masks.debug import FaceMaskRecord
+
+            masks = self.masker.crop_masks(original, points, self.output_resolution, box, own_mask)
+            mask = self.masker.combine(masks)
+            if mask_records is not None:
+                mask_records.append(FaceMaskRecord(masks, mask, matrix))
+        return paste_back(photo, face, matrix, mask=mask)
 
     @torch.inference_mode()
     def swap_aligned(self, sources: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
         """The generator on aligned N×3×R×R faces in [0, 1] → N×3×R'×R' at its output resolution."""
         result = self.generator.swap(sources.to(self.device), templates.to(self.device))
         return result.float().clamp(0.0, 1.0).cpu()
+
+
+def largest_face(faces: FaceDetections) -> int:
+    """Index of the largest face (score breaks ties): the one a photo of a person is about."""
+    areas = (faces.boxes[:, 2] - faces.boxes[:, 0]) * (faces.boxes[:, 3] - faces.boxes[:, 1])
+    return max(range(len(faces)), key=lambda i: (round(float(areas[i])), float(faces.scores[i])))
 
 
 def choose_faces(faces: FaceDetections, face_index: int | None, all_faces: bool, where: str = "target") -> list[int]:
@@ -196,6 +208,7 @@ def swap_files(
     on_skip: Callable[[Path, ZooError], None] | None = None,
     debug_masks: str | Path | None = None,
     progress: bool = True,
+    select_faces: Callable[[np.ndarray, FaceDetections, str], FaceDetections] | None = None,
 ) -> list[Path]:
     """Swap ``source``'s face into ``target`` (a photo or a folder of photos); returns files written.
 
@@ -205,6 +218,8 @@ def swap_files(
     first failure raises). ``compare`` also writes ``<name>_compare.png``: source | target | result.
     ``debug_masks`` writes the masks drawn over each target (a file, or a folder for a target folder).
     ``progress`` shows photos done (a folder) or faces done (one photo with several) on stderr.
+    ``select_faces`` (e.g. only the ``--reference`` person) narrows each photo's faces; all of
+    those it keeps are replaced.
     """
     source, target, output = Path(source), Path(target), Path(output)
     if target.is_dir():
@@ -222,8 +237,15 @@ def swap_files(
             records: list | None = [] if debug_paths else None
             try:
                 photo = preloaded.pop(photo_path) if photo_path in preloaded else load_image(photo_path)
-                result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=f"target {photo_path}",
-                                            mask_records=records, progress=progress and len(jobs) == 1)
+                where = f"target {photo_path}"
+                single = progress and len(jobs) == 1
+                if select_faces is None:
+                    result = swapper.swap_photo(source_face, photo, face_index, all_faces, where=where,
+                                                mask_records=records, progress=single)
+                else:
+                    faces = select_faces(photo, swapper.detect(photo), where)
+                    result = swapper.swap_photo(source_face, photo, face_index, True, where=where, faces=faces,
+                                                mask_records=records, progress=single)
             except ZooError as error:
                 if on_skip is None:
                     raise

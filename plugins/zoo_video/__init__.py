@@ -1,0 +1,1 @@
+"""Video in ``zoo swap``: streaming decode → track → smooth → batched swap → paste back → encode."""

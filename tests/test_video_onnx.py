@@ -1,0 +1,68 @@
+"""`zoo export --onnx` and `zoo swap --runtime onnx`: the ONNX generator matches PyTorch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from video_clips import (  # noqa: F401 - fixtures
+    GENERATOR_ARGS,
+    detector_cli,
+    run_zoo,
+    source_photo,
+    video_detector_args,
+)
+
+import zoo
+from zoo.modelfolder import PartSpec, save_model_folder
+from zoo_faces.image import load_image
+from zoo_video.onnx_generator import ONNX_NAME, load_onnx_generator
+
+
+@pytest.fixture()
+def model(tmp_path: Path) -> tuple[Path, torch.nn.Module]:
+    torch.manual_seed(1)
+    generator = zoo.build("backbone", "adain_swap", **GENERATOR_ARGS).eval()
+    folder = tmp_path / "model"
+    save_model_folder(folder, {"generator": generator}, {"generator": PartSpec("adain_swap", generator.build_args())},
+                      info={"name": "onnx-test"})
+    return folder, generator
+
+
+def test_exported_generator_matches_pytorch(model, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, generator = model
+    code, stdout, stderr = run_zoo(["export", "--onnx", folder], capsys)
+    assert (code, stdout, stderr) == (0, f"{folder / ONNX_NAME}\n", "")
+    onnx_generator = load_onnx_generator(folder)
+    assert (onnx_generator.input_resolution, onnx_generator.output_resolution) == (32, 32)
+    for batch in (1, 5):  # the batch size is free
+        sources, templates = torch.rand(batch, 3, 32, 32), torch.rand(batch, 3, 32, 32)
+        expected = generator.swap(sources, templates)
+        assert (onnx_generator.swap(sources, templates) - expected).abs().max() <= 1e-4
+
+
+def test_swap_runtime_onnx_and_stale_exports(model, video_detector_args: dict[str, str], source_photo: Path,
+                                             assets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, generator = model
+    target = assets / "faces" / "wild" / "messi5.jpg"  # small: four swaps stay quick
+    argv = ["swap", "-m", folder, *detector_cli(video_detector_args), "-s", source_photo, "-t", target]
+    code, _, stderr = run_zoo([*argv, "-o", tmp_path / "onnx.png", "--runtime", "onnx"], capsys)
+    assert code == 2 and stderr == (f"error: {folder} has no {ONNX_NAME}: run `zoo export --onnx {folder}` first "
+                                    "(or drop --runtime onnx)\n")
+    run_zoo(["export", "--onnx", folder], capsys)
+    for runtime in ("onnx", "torch"):
+        code, _, stderr = run_zoo([*argv, "-o", tmp_path / f"{runtime}.png", "--runtime", runtime], capsys)
+        assert code == 0, stderr
+    difference = np.abs(load_image(tmp_path / "onnx.png").astype(int) - load_image(tmp_path / "torch.png"))
+    assert difference.max() <= 1  # rounding to 8 bits at most
+    from safetensors.torch import save_file
+
+    with torch.no_grad():
+        generator.to_rgb.bias.add_(0.5)  # retrained in place: the export no longer matches the weights
+    save_file({k: v.contiguous() for k, v in generator.state_dict().items()}, str(folder / "model.safetensors"))
+    code, _, stderr = run_zoo([*argv, "-o", tmp_path / "stale.png", "--runtime", "onnx"], capsys)
+    assert code == 2 and stderr == (f"error: {folder / ONNX_NAME} was exported from other weights than "
+                                    f"{folder / 'model.safetensors'}: run `zoo export --onnx {folder}` again\n")
+    assert not (tmp_path / "stale.png").exists()
