@@ -28,7 +28,7 @@ from video_clips import (  # noqa: F401 - fixtures
 from zoo_faces.image import load_image
 from zoo_inference.swap import FaceSwapper
 from zoo_video.pipeline import VideoInterrupted, VideoJob, swap_video
-from zoo_video.progress import FrameProgress
+from zoo.progress import Progress
 from zoo_video.writer import partial_path
 
 FRAMES = 24
@@ -152,12 +152,11 @@ def test_ctrl_c_leaves_a_playable_partial_file(video_swapper: FaceSwapper, sourc
     assert 8 <= len(frames) < FRAMES
 
 
-def test_progress_line_has_rate_and_eta() -> None:
-    progress = FrameProgress(100, "swap clip.mp4", enabled=False)
-    progress.update(25)
-    assert progress.line().startswith("swap clip.mp4: 25/100 frames, ")
-    assert "frames/s, ETA" in progress.line()
-    progress.close()
+def test_progress_line_has_rate_and_eta(capsys: pytest.CaptureFixture[str]) -> None:
+    with Progress("swap clip.mp4", 100, unit="frame", rate=True, line_every=0.0) as progress:
+        progress.update(25)
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert line.startswith("swap clip.mp4: 25/100 frame, ") and " frames/s, ETA " in line
 
 
 @pytest.fixture()

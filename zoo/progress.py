@@ -38,6 +38,7 @@ class Progress:
         line_every: float | None = 5.0,
         unit_scale: bool = False,
         leave: bool = True,
+        rate: bool = False,
     ) -> None:
         from tqdm import tqdm
 
@@ -45,7 +46,9 @@ class Progress:
         self.enabled = enabled
         self.done = initial
         self.line_every = line_every
-        self._last_line = time.monotonic()
+        self.rate = rate  # plain lines also say units/s and the ETA (tqdm's bar always does)
+        self._started = self._last_line = time.monotonic()
+        self._initial = initial
         self._postfix: dict[str, Any] = {}
         self.on_terminal = enabled and sys.stderr.isatty()
         self.bar = tqdm(total=total, initial=initial, file=sys.stderr, mininterval=0.5, desc=label, unit=unit,
@@ -75,10 +78,16 @@ class Progress:
             self._line()
 
     def _line(self) -> None:
-        self._last_line = time.monotonic()
+        self._last_line = now = time.monotonic()
         count = f"{self.done}/{self.total}" if self.total is not None else str(self.done)
+        text = f"{self.label}: {count} {self.unit}"
+        if self.rate:
+            per_second = (self.done - self._initial) / max(now - self._started, 1e-9)
+            text += f", {per_second:.1f} {self.unit}s/s"
+            if self.total and per_second > 0 and self.done < self.total:
+                text += f", ETA {(self.total - self.done) / per_second:.0f} s"
         extra = _format(self._postfix)
-        print(f"{self.label}: {count} {self.unit}" + (f"  {extra}" if extra else ""), file=sys.stderr, flush=True)
+        print(text + (f"  {extra}" if extra else ""), file=sys.stderr, flush=True)
 
     def close(self) -> None:
         self.bar.close()

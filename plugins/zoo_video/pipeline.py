@@ -29,7 +29,7 @@ from zoo_inference.swap import FaceSwapper
 from zoo_video.background import BackgroundWriter, prefetch
 from zoo_video.container import DecodedFrame, VideoError, VideoInfo, open_video, probe_video, read_stream
 from zoo_video.identity import IdentityEmbedder
-from zoo_video.progress import FrameProgress
+from zoo.progress import Progress
 from zoo_video.selection import FaceSelection
 from zoo_video.tracking import FaceTracker, TrackerSettings
 from zoo_video.writer import VideoWriter, check_output
@@ -122,7 +122,8 @@ def swap_video(
     with open_video(target) as probe:
         audio = probe.streams.audio[0] if probe.streams.audio else None
         writer = VideoWriter(output, info, audio, job.codec, job.quality, start_time=job.start)
-    progress = FrameProgress(_expected_frames(info, job), f"swap {target.name}", enabled=job.progress)
+    progress = Progress(f"swap {target.name}", _expected_frames(info, job) or None, unit="frame", enabled=job.progress,
+                        leave=False, rate=True)
     encoder = BackgroundWriter(writer, depth=2 * job.batch_size, on_encode=clock)
     stream = prefetch(read_stream(target, info, job.start, job.end), depth=2 * job.batch_size)
     faces_swapped = 0
