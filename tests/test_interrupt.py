@@ -77,7 +77,7 @@ def test_one_ctrl_c_under_uv_run_writes_a_checkpoint_and_says_resume(tmp_path: P
     assert process.returncode == 130, stderr
     lines = stderr.strip().splitlines()
     assert "Ctrl-C: stopping at the next step with a checkpoint (Ctrl-C again to abort)" in lines
-    assert lines[-1].startswith("error: interrupted at stage 1 step ")
+    assert lines[-1].startswith("error: interrupted at stage 2 train step ")
     assert lines[-1].endswith("; checkpoint written, continue with --resume")
     assert list((tmp_path / "run" / "checkpoints").glob("ckpt-*"))
 

@@ -7,7 +7,6 @@ directory put on ``sys.path`` / ``PYTHONPATH``: real dist-info, real entry point
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,15 +15,15 @@ import pytest
 from zoo.errors import PluginConflict
 from zoo.registry import Registry
 
+from installed_plugins import uv_binary
+
 PLUGIN = Path(__file__).parent / "plugins" / "misbehaving_plugin"
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    uv = os.environ.get("UV") or shutil.which("uv")
-    assert uv, "uv is needed to install the test plugin (the README's commands install it)"
     target = tmp_path_factory.mktemp("site")
-    subprocess.run([uv, "pip", "install", "--quiet", "--no-deps", "--python", sys.executable,
+    subprocess.run([uv_binary(), "pip", "install", "--quiet", "--offline", "--no-deps", "--python", sys.executable,
                     "--target", str(target), str(PLUGIN)], check=True)
     return target
 

@@ -97,7 +97,7 @@ def test_run_writes_model_folder_metrics_grids_and_summary(uninterrupted: Path) 
     run = uninterrupted / "run"
     assert {p.name for p in (run / "model").iterdir()} >= {"model.safetensors", "config.json", "recipe.yaml", "README.md"}
     grids = sorted(p.name for p in (run / "grids").glob("*.png"))
-    assert grids == ["stage01-train-16px.png", "stage04-train-32px.png", "stage05-train-32px.png"]
+    assert grids == ["stage02-train-16px.png", "stage05-train-32px.png", "stage06-train-32px.png"]
     lines = (run / "metrics.jsonl").read_text().splitlines()
     assert len(lines) >= 3
     checks = [json.loads(line) for line in lines if '"validate"' in line]
@@ -137,7 +137,7 @@ def test_existing_run_is_never_overwritten(uninterrupted: Path) -> None:
     before = weights(uninterrupted)
     result = run_zoo(uninterrupted)
     assert result.returncode == 2
-    assert result.stderr.startswith("error: run already holds a run (checkpoint at end of stage 6); continue it with --resume")
+    assert result.stderr.startswith("error: run already holds a run (checkpoint at end of stage 7); continue it with --resume")
     after = weights(uninterrupted)
     assert all(torch.equal(before[k], after[k]) for k in before)
 
@@ -173,7 +173,7 @@ def test_nan_loss_stops_with_step_and_terms(tmp_path: Path) -> None:
     result = run_zoo(tmp_path)
     assert result.returncode == 2
     line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith("error: stage 1 (train): loss is not finite (")
+    assert line.startswith("error: stage 2 (train): loss is not finite (")
     assert "last good checkpoint: " in line and "lower the learning rate or set grad_clip" in line
 
 

@@ -127,7 +127,7 @@ class Checkpoint:
     @property
     def label(self) -> str:
         where = "end of" if self.stage_done else f"step {self.step} of"
-        return f"{where} stage {self.stage_index}"
+        return f"{where} stage {self.stage_index + 1}"  # counted from 1, as people read it
 
 
 def _split(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:

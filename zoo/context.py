@@ -81,6 +81,11 @@ class RunContext:
         if callable(build_args):
             self.part_args[name] = build_args()
 
+    @property
+    def stage_number(self) -> int:
+        """The current stage counted from 1, as every message, file name and table shows it."""
+        return self.stage_index + 1
+
     def save_checkpoint(
         self,
         *,

@@ -2,7 +2,7 @@
 
 ``from zoo.sdk import hookimpl, Ref, ComponentRef, Stage, StagePlan, ScheduleState, PlanError``
 costs no torch; the run-time types (``RunContext``, ``StageSummary``, ``Interrupted``,
-``build_frozen``) load on first use, so a plugin's ``plugin.py`` can import this module freely.
+``TrainingLoop``, ``build_frozen``) load on first use, so a plugin's ``plugin.py`` can import this module freely.
 The hooks themselves are documented in :mod:`zoo.hookspecs`; roles in :mod:`zoo.roles`; the
 plugin guide is ``docs/plugins.md``.
 """
@@ -22,6 +22,7 @@ from zoo.schedule import PlanError, ScheduleState, Stage, StagePlan
 if TYPE_CHECKING:
     from zoo.context import Interrupted, RunContext, StageSummary
     from zoo.frozen import build_frozen
+    from zoo.training import TrainingLoop
 
 __all__ = [
     "hookimpl",
@@ -37,6 +38,7 @@ __all__ = [
     "RunContext",
     "StageSummary",
     "Interrupted",
+    "TrainingLoop",
     "build_frozen",
     "ZooError",
     "ArgumentError",
@@ -48,6 +50,7 @@ _LAZY = {
     "StageSummary": "zoo.context",
     "Interrupted": "zoo.context",
     "build_frozen": "zoo.frozen",
+    "TrainingLoop": "zoo.training",
 }
 
 

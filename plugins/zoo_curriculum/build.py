@@ -44,7 +44,7 @@ def _check_resolution(state: ScheduleState, resolution: int, label_resolution: i
 
 
 def _progress(context: RunContext, stage: str, samples: int) -> Progress:
-    return Progress(f"stage {context.stage_index} {stage}", samples, unit="sample", enabled=context.dist.is_main)
+    return Progress(f"stage {context.stage_number} {stage}", samples, unit="sample", enabled=context.dist.is_main)
 
 
 class BuildTriplets:

@@ -102,7 +102,7 @@ class Evaluate:
     def run(self, context: RunContext) -> None:
         started = time.perf_counter()
         generator = context.parts["generator"]
-        with Progress(f"stage {context.stage_index} evaluate", 2, unit="step", enabled=context.dist.is_main,
+        with Progress(f"stage {context.stage_number} evaluate", 2, unit="step", enabled=context.dist.is_main,
                       line_every=0) as progress:
             held = held_out_pairs(context, self.pairs, self.reference, salt="evaluate")
             progress.update(done=f"{self.pairs} reference swaps")
@@ -125,7 +125,7 @@ class Evaluate:
         context.artifact_meta[METRICS] = metrics
         context.metrics.log(stage=context.stage_index, event="evaluate", **metrics)
         if context.dist.is_main:
-            path = context.run_dir / "grids" / f"stage{context.stage_index:02d}-evaluate-{out}px.png"
+            path = context.run_dir / "grids" / f"stage{context.stage_number:02d}-evaluate-{out}px.png"
             save_grid(path, {"source": source_images, "template": template_images, "result": result, "label": target},
                       title=f"held-out: psnr {metrics['psnr']:.2f} ssim {metrics['ssim']:.3f} "
                             f"(template unchanged: {metrics['template_psnr']:.2f} / {metrics['template_ssim']:.3f})")

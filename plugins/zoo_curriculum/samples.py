@@ -32,7 +32,7 @@ def store_samples(context: RunContext, sets: list[SampleSet], **meta: Any) -> No
 
 def load_samples(context: RunContext, groups: list[str] | None = None) -> list[SampleSet]:
     if SAMPLES not in context.artifacts:
-        raise ZooError(f"stage {context.stage_index}: no samples yet; add a build_triplets or build_groups stage before it")
+        raise ZooError(f"stage {context.stage_number}: no samples yet; add a build_triplets or build_groups stage before it")
     tensors: dict[str, torch.Tensor] = context.artifacts[SAMPLES]
     names = context.artifact_meta[SAMPLES]["groups"]
     chosen = [g for g in names if groups is None or g in groups]

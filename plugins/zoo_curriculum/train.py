@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
-from zoo.checkpoint import flatten_optimizer_state, unflatten_optimizer_state
-from zoo.context import Interrupted, RunContext, StageSummary
-from zoo.distributed import mean_across
+from zoo.context import RunContext, StageSummary
 from zoo.errors import ZooError
-from zoo.progress import Progress
 from zoo.refs import as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
+from zoo.training import TrainingLoop
 from zoo_curriculum.batches import BatchOrder
 from zoo_curriculum.evaluate import HeldOutPairs, ReferenceRef, held_out_pairs
 from zoo_curriculum.grid import save_grid
@@ -120,7 +118,7 @@ class Train:
             sets = [s.subset(range(min(self.quantity, len(s)))) for s in sets]
         world = context.dist.world_size
         if self.batch_size % world:
-            raise ZooError(f"stage {context.stage_index}: batch_size {self.batch_size} is not divisible by {world} processes")
+            raise ZooError(f"stage {context.stage_number}: batch_size {self.batch_size} is not divisible by {world} processes")
         steps = self._step_count(len(sets[0]))
         names = select_trainable(generator, self.trainable, context.artifact_meta.get(NEW_PARAMETERS))
         named = dict(generator.named_parameters())
@@ -132,7 +130,8 @@ class Train:
             d_opt = _make_optimizer(self.optimizer, list(discriminator.parameters()), self.discriminator_lr or self.lr,
                                     self.betas, self.weight_decay)
         ema = {n: named[n].detach().clone() for n in names} if self.ema else {}
-        start = self._restore(context, g_opt, d_opt, ema)
+        loop = TrainingLoop(context, steps, label="train", log_every=self.log_every,
+                            optimizers={"g_opt": g_opt, "d_opt": d_opt}, tensors={f"ema.{n}": t for n, t in ema.items()})
         fading = bool(context.artifact_meta.get(FADE)) or float(getattr(generator, "fade_alpha", 1.0)) < 1.0
         fade_steps = (self.fade_steps if self.fade_steps is not None else steps // 2) if fading else 0
         model: nn.Module = generator
@@ -143,12 +142,8 @@ class Train:
         if discriminator is not None:
             discriminator.train()
         held = held_out_pairs(context, self.validate_pairs, as_ref(ReferenceRef, "exact"), salt="validate") if self.validate_every else None
-        progress = Progress(f"stage {context.stage_index} train", steps, unit="step", initial=start,
-                            enabled=context.dist.is_main, line_every=None)
-        window: dict[str, list[float]] = {}
-        started, seen = time.perf_counter(), 0
-        try:
-            for step in range(start, steps):
+        with loop:
+            for step in loop.steps():
                 if fading:
                     generator.set_fade(min(1.0, (step + 1) / max(1, fade_steps)))
                     context.artifact_meta[FADE] = float(generator.fade_alpha) < 1.0
@@ -158,33 +153,16 @@ class Train:
                     with torch.no_grad():
                         for n in names:
                             ema[n].lerp_(named[n].detach(), 1 - self.ema)
-                seen += self.batch_size * len(sets)
-                for key, value in terms.items():
-                    window.setdefault(key, []).append(value)
+                loop.record(step, terms, images=self.batch_size * len(sets))
                 done = step + 1
-                progress.update()
-                if done % self.log_every == 0 or done == steps:
-                    rate = seen / max(time.perf_counter() - started, 1e-9)
-                    means = mean_across(context.dist, {k: sum(v) / len(v) for k, v in window.items()})
-                    context.metrics.log(stage=context.stage_index, step=done, images_per_s=round(rate, 2), **means)
-                    progress.report(loss=f"{means['loss']:.4f}", img_s=f"{rate:.1f}")
-                    if done < steps:
-                        window = {}
                 if held is not None and (done % self.validate_every == 0 or done == steps):
                     _validate(context, generator, held, done)
-                if context.interrupted:
-                    self._checkpoint(context, done, g_opt, d_opt, ema)
-                    raise Interrupted(f"interrupted at stage {context.stage_index} step {done}; "
-                                      "checkpoint written, continue with --resume")
-                if done % context.recipe.output.checkpoint_every == 0 and done < steps:
-                    self._checkpoint(context, done, g_opt, d_opt, ema)
-        finally:
-            progress.close()  # before any error message, so the error is the last line printed
         if ema:
             with torch.no_grad():
                 for n in names:
                     named[n].copy_(ema[n])
-        self._finish(context, generator, sets, steps - start, time.perf_counter() - started, window)
+        final = {k: v for k, v in loop.final_terms().items() if not k.startswith("D/")}
+        self._finish(context, generator, sets, steps - loop.start, loop.seconds, final)
 
     def _step(self, context: RunContext, model: nn.Module, generator: nn.Module, discriminator: nn.Module | None,
               batches: list[tuple[str, dict[str, Tensor]]], g_params: list[nn.Parameter], g_opt: torch.optim.Optimizer,
@@ -234,7 +212,7 @@ class Train:
             latest = context.checkpointer.latest()
             kept = f"last good checkpoint: {latest.path}" if latest else "no checkpoint was written yet"
             shown = ", ".join(f"{k}={v:.4g}" for k, v in terms.items())
-            raise ZooError(f"stage {context.stage_index} (train): loss is not finite ({shown}); {kept}; "
+            raise ZooError(f"stage {context.stage_number} (train): loss is not finite ({shown}); {kept}; "
                            "lower the learning rate or set grad_clip")
         g_opt.zero_grad(set_to_none=True)
         total.backward()
@@ -243,34 +221,8 @@ class Train:
         g_opt.step()
         return terms
 
-    # -- checkpoint -------------------------------------------------------------------------------
-
-    def _checkpoint(self, context: RunContext, step: int, g_opt: torch.optim.Optimizer,
-                    d_opt: torch.optim.Optimizer | None, ema: dict[str, Tensor]) -> None:
-        tensors, meta = flatten_optimizer_state(g_opt.state_dict(), "g_opt")
-        stage_meta: dict[str, Any] = {"g_opt": meta}
-        if d_opt is not None:
-            d_tensors, stage_meta["d_opt"] = flatten_optimizer_state(d_opt.state_dict(), "d_opt")
-            tensors.update(d_tensors)
-        tensors.update({f"ema.{n}": t for n, t in ema.items()})
-        context.save_checkpoint(step=step, done=False, stage_tensors=tensors, stage_meta=stage_meta)
-
-    @staticmethod
-    def _restore(context: RunContext, g_opt: torch.optim.Optimizer, d_opt: torch.optim.Optimizer | None,
-                 ema: dict[str, Tensor]) -> int:
-        resume = context.resume_state()
-        if resume is None:
-            return 0
-        g_opt.load_state_dict(unflatten_optimizer_state(resume.stage_tensors, resume.stage_meta["g_opt"]))
-        if d_opt is not None and "d_opt" in resume.stage_meta:
-            d_opt.load_state_dict(unflatten_optimizer_state(resume.stage_tensors, resume.stage_meta["d_opt"]))
-        for name in ema:
-            ema[name].copy_(resume.stage_tensors[f"ema.{name}"])
-        return resume.step
-
     def _finish(self, context: RunContext, generator: nn.Module, sets: list, steps: int, seconds: float,
-                window: dict[str, list[float]]) -> None:
-        final = mean_across(context.dist, {k: sum(v) / len(v) for k, v in window.items() if not k.startswith("D/")})
+                final: dict[str, float]) -> None:
         context.summaries.append(StageSummary(context.stage_index, "train", generator.output_resolution,
                                               sum(len(s) for s in sets), steps, seconds, final))
         if context.dist.is_main:
@@ -279,8 +231,8 @@ class Train:
                 generator.eval()
                 result = generator(preview["source"].to(context.device), preview["template"].to(context.device)).cpu()
                 generator.train()
-            path = context.run_dir / "grids" / f"stage{context.stage_index:02d}-train-{generator.output_resolution}px.png"
-            save_grid(path, {**preview, "result": result}, title=f"stage {context.stage_index} train")
+            path = context.run_dir / "grids" / f"stage{context.stage_number:02d}-train-{generator.output_resolution}px.png"
+            save_grid(path, {**preview, "result": result}, title=f"stage {context.stage_number} train")
 
 
 def _validate(context: RunContext, generator: nn.Module, held: HeldOutPairs, step: int) -> None:

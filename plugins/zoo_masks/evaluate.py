@@ -114,7 +114,7 @@ class EvaluateMasks:
         metrics = {f"iou_{method}_{kind}": value for method, values in scores.iou.items() for kind, value in values.items()}
         context.artifact_meta[METRICS] = {**context.artifact_meta.get(METRICS, {}), **metrics}
         if context.dist.is_main:
-            grid = context.run_dir / "grids" / f"stage{context.stage_index:02d}-mask-iou.png"
+            grid = context.run_dir / "grids" / f"stage{context.stage_number:02d}-mask-iou.png"
             save_preview(grid, preview)
             context.artifact_meta["grid"] = str(grid)
             print(scores.table(), file=sys.stderr, flush=True)

@@ -1,26 +1,23 @@
 """``train_segmenter``: train the recipe's segmenter on occluded faces made on the fly, resumable exactly.
 
-The zoo trains more than swappers: this stage uses the same run context, checkpoints (optimiser
-state + position, written atomically), Ctrl-C handling, metrics log and progress lines as the
-``train`` stage. Its batches come from ``occluded_faces`` by (seed, step) alone, so a resumed run
+The zoo trains more than swappers: this stage uses the same training service as the ``train``
+stage (:class:`zoo.training.TrainingLoop`: checkpoints with optimiser state and position, Ctrl-C,
+metrics log, progress). Its batches come from ``occluded_faces`` by (seed, step) alone, so a resumed run
 draws exactly the batches an uninterrupted one would have, and ends with the same weights.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import torch
 import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
-from zoo.checkpoint import flatten_optimizer_state, unflatten_optimizer_state
-from zoo.context import Interrupted, RunContext, StageSummary
-from zoo.distributed import mean_across
+from zoo.context import RunContext, StageSummary
 from zoo.errors import ZooError
 from zoo.schedule import PlanError, ScheduleState, StagePlan
-from zoo.progress import Progress
+from zoo.training import TrainingLoop
 
 __all__ = ["TrainSegmenter", "mask_loss", "require_segmenter"]
 
@@ -87,20 +84,17 @@ class TrainSegmenter:
         segmenter = context.parts[SEGMENTER_PART]
         world, rank = context.dist.world_size, context.dist.rank
         if self.batch_size % world:
-            raise ZooError(f"stage {context.stage_index}: batch_size {self.batch_size} is not divisible by {world} processes")
+            raise ZooError(f"stage {context.stage_number}: batch_size {self.batch_size} is not divisible by {world} processes")
         optimizer = torch.optim.AdamW(segmenter.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        start = self._restore(context, optimizer)
+        loop = TrainingLoop(context, self.steps, label="train_segmenter", log_every=self.log_every,
+                            optimizers={"opt": optimizer})
         model: nn.Module = segmenter
         if context.dist.enabled:
             model = nn.parallel.DistributedDataParallel(segmenter)
         seed = context.seed_for("train_segmenter", context.stage_index)
         segmenter.train()
-        progress = Progress(f"stage {context.stage_index} train_segmenter", self.steps, unit="step", initial=start,
-                            enabled=context.dist.is_main, line_every=None)
-        window: dict[str, list[float]] = {}
-        started = time.perf_counter()
-        try:
-            for step in range(start, self.steps):
+        with loop:
+            for step in loop.steps():
                 first = step * self.batch_size + rank * (self.batch_size // world)
                 batch = context.data.batch("train", range(first, first + self.batch_size // world), seed)
                 for group in optimizer.param_groups:
@@ -109,39 +103,9 @@ class TrainSegmenter:
                 optimizer.zero_grad(set_to_none=True)
                 terms["loss"].backward()
                 optimizer.step()
-                for key, value in terms.items():
-                    window.setdefault(key, []).append(float(value.detach()))
-                done = step + 1
-                if done % self.log_every == 0 or done == self.steps:
-                    rate = (done - start) * self.batch_size / max(time.perf_counter() - started, 1e-9)
-                    means = mean_across(context.dist, {k: sum(v) / len(v) for k, v in window.items()})
-                    context.metrics.log(stage=context.stage_index, step=done, images_per_s=round(rate, 2), **means)
-                    progress.report(loss=f"{means['loss']:.4f}", img_s=f"{rate:.1f}")
-                    window = {} if done < self.steps else window
-                progress.update()
-                if context.interrupted:
-                    self._checkpoint(context, done, optimizer)
-                    raise Interrupted(f"interrupted at stage {context.stage_index} step {done}; "
-                                      "checkpoint written, continue with --resume")
-                if done % context.recipe.output.checkpoint_every == 0 and done < self.steps:
-                    self._checkpoint(context, done, optimizer)
-        finally:
-            progress.close()
+                loop.record(step, {key: float(value.detach()) for key, value in terms.items()}, images=self.batch_size)
         segmenter.eval()
-        final = {k: sum(v) / len(v) for k, v in window.items()}
         context.summaries.append(StageSummary(context.stage_index, "train_segmenter", segmenter.resolution,
-                                              self.steps * self.batch_size, self.steps - start,
-                                              time.perf_counter() - started, final))
+                                              self.steps * self.batch_size, self.steps - loop.start, loop.seconds,
+                                              loop.final_terms()))
 
-    @staticmethod
-    def _checkpoint(context: RunContext, step: int, optimizer: torch.optim.Optimizer) -> None:
-        tensors, meta = flatten_optimizer_state(optimizer.state_dict(), "opt")
-        context.save_checkpoint(step=step, done=False, stage_tensors=tensors, stage_meta={"opt": meta})
-
-    @staticmethod
-    def _restore(context: RunContext, optimizer: torch.optim.Optimizer) -> int:
-        resume = context.resume_state()
-        if resume is None:
-            return 0
-        optimizer.load_state_dict(unflatten_optimizer_state(resume.stage_tensors, resume.stage_meta["opt"]))
-        return resume.step

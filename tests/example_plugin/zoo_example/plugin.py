@@ -24,3 +24,5 @@ def register_losses(register: RegisterFn) -> None:
 @hookimpl
 def register_stages(register: RegisterFn) -> None:
     register("example_note", "zoo_example.stages:Note", "Write a note into the run's metrics log")
+    register("example_warmup", "zoo_example.warmup:ReconstructionWarmup",
+             "Self-reconstruction warm-up, trained with the SDK's TrainingLoop (exact resume)")
