@@ -40,3 +40,14 @@ def test_weights_must_be_an_existing_file_or_a_remote_location(tmp_path: Path, m
     with pytest.raises(ArgumentError, match=r"checkpoint: no such file"):
         zoo.build("detector", "retinaface", checkpoint="https://example.org/a.zip")  # a local copy, never a URL
     assert isinstance(zoo.build("backbone", "mobilefacenet", weights=None), torch.nn.Module)  # random init allowed
+
+
+def test_dry_run_names_missing_encoder_weights_nested_in_components(tmp_path: Path) -> None:
+    (tmp_path / "data" / "faces").mkdir(parents=True)
+    result = subprocess.run([sys.executable, "-m", "zoo", "run", "fake_template", "--dry-run"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    recipe = Path(__file__).resolve().parent.parent / "recipes" / "fake_template.yaml"
+    missing = f"no such file (relative paths start at {tmp_path}) (got 'weights/mobilefacenet_casia.safetensors')"
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"error: {recipe}:26 model.generator.identity.weights: {missing}",
+                                          f"{recipe}:26 losses[2].encoder.weights: {missing}"]
