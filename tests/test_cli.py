@@ -107,7 +107,7 @@ def test_bad_recipe_lists_every_problem(tmp_path: Path) -> None:
 
 
 def test_dry_run_prints_resolved_recipe_and_plan() -> None:
-    result = zoo("run", "recipes/quickstart.yaml", "--dry-run", "-o", "stages.1.lr=5e-4")
+    result = zoo("run", "recipes/quickstart.yaml", "--dry-run", "--set", "stages.1.lr=5e-4")
     assert result.returncode == 0, result.stderr
     assert "lr: 0.0005" in result.stdout
     assert "plan for 'quickstart'" in result.stdout
@@ -119,6 +119,6 @@ def test_dry_run_prints_resolved_recipe_and_plan() -> None:
 
 @pytest.mark.parametrize("override", ["stages.9.lr=1", "nosuch.key=1", "seed"])
 def test_bad_override_is_one_line(override: str) -> None:
-    result = zoo("run", "recipes/quickstart.yaml", "--dry-run", "-o", override)
+    result = zoo("run", "recipes/quickstart.yaml", "--dry-run", "--set", override)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

@@ -24,7 +24,7 @@ def test_dry_run_names_a_missing_data_folder_with_its_recipe_line(tmp_path: Path
 
 def test_dry_run_passes_once_the_folder_exists(tmp_path: Path) -> None:
     (tmp_path / "faces").mkdir()
-    result = subprocess.run([sys.executable, "-m", "zoo", "run", "progressive", "--dry-run", "-o", "data.root=faces"],
+    result = subprocess.run([sys.executable, "-m", "zoo", "run", "progressive", "--dry-run", "--set", "data.root=faces"],
                             cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

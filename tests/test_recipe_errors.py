@@ -45,7 +45,7 @@ CORPUS: list[tuple[str, str, list[str], str]] = [
      "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, validate_every, "
      "validate_pairs, bf16)"),
     ("unknown-stage-name", BASE.replace("stage: train", "stage: trian"), [],
-     "recipe.yaml:16 stages[1].stage: unknown stage 'trian': did you mean 'train'? (11 stages available: `zoo list stage`); "
+     "recipe.yaml:16 stages[1].stage: unknown stage 'trian': did you mean 'train'? (12 stages available: `zoo list stage`); "
      "plugins that failed to load: broken (`zoo plugins`)"),
     ("import-path-is-not-a-name", BASE.replace("dataset: synthfaces", "dataset: os:system"), [],
      "recipe.yaml:3 data.dataset: unknown dataset 'os:system' (4 datasets available: `zoo list dataset`); "
@@ -83,10 +83,10 @@ CORPUS: list[tuple[str, str, list[str], str]] = [
     ("override-missing-key", BASE, ["model.critic.channels=3"],
      "override 'model.critic.channels=3': model.critic does not exist (keys here: generator)"),
     ("override-unknown-argument", BASE, ["stages.1.lrr=0.1"],
-     "-o stages.1.lrr=0.1 stages[1].lrr: unknown argument (valid: steps, epochs, batch_size, lr, betas, optimizer, "
+     "--set stages.1.lrr=0.1 stages[1].lrr: unknown argument (valid: steps, epochs, batch_size, lr, betas, optimizer, "
      "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, validate_every, "
      "validate_pairs, bf16)"),
-    ("override-bad-type", BASE, ["seed=abc"], "-o seed=abc seed: Input should be a valid integer, unable to parse "
+    ("override-bad-type", BASE, ["seed=abc"], "--set seed=abc seed: Input should be a valid integer, unable to parse "
      "string as an integer (got 'abc')"),
 ]
 

@@ -57,18 +57,18 @@ def dry_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize(("override", "message"), [
     ("stages.0.swapper=nonexistent",
-     "error: -o stages.0.swapper=nonexistent stages[0].swapper: unknown backbone 'nonexistent'"),
+     "error: --set stages.0.swapper=nonexistent stages[0].swapper: unknown backbone 'nonexistent'"),
     ("model.generator.identity=bicubic",
-     "error: -o model.generator.identity=bicubic model.generator.identity: backbone 'bicubic' is an upscaler, "
+     "error: --set model.generator.identity=bicubic model.generator.identity: backbone 'bicubic' is an upscaler, "
      "not an identity_encoder (identity_encoders: arcface_iresnet, mobilefacenet, 'learned')"),
     ("model.generator.identity=patchgan",
-     "error: -o model.generator.identity=patchgan model.generator.identity: backbone 'patchgan' is a discriminator, "
+     "error: --set model.generator.identity=patchgan model.generator.identity: backbone 'patchgan' is a discriminator, "
      "not an identity_encoder"),
     ("stages.0.swapper={name: classical_compositor, nonsense: 1}",
-     "error: -o stages.0.swapper={name: classical_compositor, nonsense: 1} stages[0].swapper.nonsense: unknown argument"),
+     "error: --set stages.0.swapper={name: classical_compositor, nonsense: 1} stages[0].swapper.nonsense: unknown argument"),
 ])
 def test_every_reference_probe_fails_at_dry_run_with_one_located_line(dry_run, override: str, message: str) -> None:
-    done = dry_run("recipes/quickstart.yaml", "-o", override)
+    done = dry_run("recipes/quickstart.yaml", "--set", override)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
 

@@ -132,8 +132,10 @@ def info_command(name: str) -> None:
 
 @cli.command("run", context_settings={"ignore_unknown_options": False})
 @click.argument("recipe", type=click.Path(path_type=str))
-@click.option("-o", "--override", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a recipe value, e.g. -o stages.2.lr=1e-5 (value parsed as YAML).")
+@click.option("--set", "settings", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Set a recipe value, e.g. --set stages.2.lr=1e-5 (the value is read as YAML).")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="DIR",
+              help="Run directory (default: the recipe's output.dir, else runs/<name>).")
 @click.option("--dry-run", is_flag=True, help="Validate, print the resolved recipe and the plan, and exit.")
 @click.option("--resume", is_flag=True, help="Continue from the run directory's last checkpoint.")
 @click.option("--force", is_flag=True, help="With --resume: continue even if the recipe changed.")
@@ -141,8 +143,8 @@ def info_command(name: str) -> None:
               help="Processes (launched through torchrun; DDP with gloo on CPU, nccl on GPU).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON on stdout: the plan (with --dry-run) or the finished run's summary.")
-def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: bool, force: bool, nproc: int,
-                as_json: bool) -> None:
+def run_command(recipe: str, settings: tuple[str, ...], outputs: tuple[str, ...], dry_run: bool, resume: bool,
+                force: bool, nproc: int, as_json: bool) -> None:
     """Train through a YAML recipe's stages, writing a model folder.
 
     RECIPE is a YAML file or the name of a shipped recipe (quickstart, progressive, fake_template, ...).
@@ -152,7 +154,8 @@ def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: 
     from zoo.threads import current_settings
 
     recipe = str(recipe_argument(recipe))
-    loaded = load_recipe(recipe, list(overrides))
+    overrides = _recipe_overrides(settings, outputs)
+    loaded = load_recipe(recipe, overrides)
     if dry_run:
         from zoo.plan import plan_rows, render_plan
 
@@ -167,7 +170,7 @@ def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: 
     if nproc > 1:
         from zoo.launch import launch_torchrun
 
-        sys.exit(launch_torchrun(recipe, list(overrides), nproc=nproc, resume=resume, force=force))
+        sys.exit(launch_torchrun(recipe, overrides, nproc=nproc, resume=resume, force=force))
     from dataclasses import asdict
 
     from zoo.runner import run_recipe
@@ -176,6 +179,28 @@ def run_command(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: 
     if as_json and result.is_main:
         click.echo(json.dumps({"run_dir": str(result.run_dir), "threads": current_settings().as_dict(),
                                "stages": [asdict(summary) for summary in result.summaries]}, indent=2))
+
+
+def _recipe_overrides(settings: tuple[str, ...], outputs: tuple[str, ...]) -> list[str]:
+    """``--set`` values plus ``-o DIR`` as ``output.dir``; the old ``-o KEY=VALUE`` still works, with a warning.
+
+    ``-o`` means the output in every command (the run directory here), so overrides moved to ``--set``.
+    """
+    import warnings
+
+    overrides = list(settings)
+    directories = []
+    for value in outputs:
+        if "=" in value:
+            warnings.warn(f"'zoo run -o {value}' is deprecated and read until faceswap-zoo 0.3: write "
+                          f"'--set {value}' (-o is the run directory, the output, as in every command)",
+                          FutureWarning, stacklevel=2)
+            overrides.append(value)
+        else:
+            directories.append(value)
+    if len(directories) > 1:
+        raise ZooError(f"-o names the run directory once, got {len(directories)}: {', '.join(directories)}")
+    return overrides + [f"output.dir={directory}" for directory in directories]
 
 
 cli.add_command(push_command)

@@ -15,7 +15,7 @@ def launch_torchrun(recipe: str, overrides: list[str], *, nproc: int, resume: bo
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
                "-m", "zoo", "run", recipe]
     for override in overrides:
-        command += ["-o", override]
+        command += ["--set", override]
     command += ["--resume"] * resume + ["--force"] * force
     return subprocess.call(command, env=child_environment(nproc))
 

@@ -62,7 +62,7 @@ class LocatedYaml:
         for end in range(len(path), -1, -1):
             prefix = path[:end]
             if prefix in self.overridden:
-                return f"-o {self.overridden[prefix]}"
+                return f"--set {self.overridden[prefix]}"
             if prefix in self.lines:
                 return f"{self.file}:{self.lines[prefix]}"
         return self.file
