@@ -6,7 +6,7 @@ a resumed run sees exactly the batches it would have seen. The target is the fac
 are aligned) times one minus the pasted alpha.
 
 Held out: the last ``held_out_identities`` people (sorted by folder name) and the test occluders
-(:mod:`zoo_masks.occluders`); procedural occluders appear in training only.
+(:mod:`zoo_masks.occluders`); procedural occluders appear in training only, most of them hands.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ class OccludedFaces:
         resolution: Annotated[int, Field(ge=16, le=512, description="side of the samples (the segmenter's input)")] = 64,
         held_out_identities: Annotated[int, Field(ge=1, description="last N people (sorted) are test faces")] = 4,
         held_out_every: Annotated[int, Field(ge=2, description="every N-th glasses/scarf file is a test occluder")] = 5,
-        procedural: Annotated[Probability, Field(description="chance an occluder is procedural (training only)")] = 0.45,
+        procedural: Annotated[Probability, Field(description="chance an occluder is procedural (training only)")] = 0.5,
+        hands: Annotated[Probability, Field(description="share of procedural occluders that are hands (rest: bars, hair)")] = 0.6,
         clean: Annotated[Probability, Field(description="chance a sample has no occluder at all")] = 0.12,
         second: Annotated[Probability, Field(description="chance of a second occluder")] = 0.3,
         max_per_identity: Annotated[int | None, Field(gt=0, description="use only the first N photos per person")] = None,
@@ -93,7 +94,7 @@ class OccludedFaces:
         self.occluders_root = Path(occluders)
         self.resolution = resolution
         self.held_out_every = held_out_every
-        self.procedural, self.clean, self.second = procedural, clean, second
+        self.procedural, self.hands, self.clean, self.second = procedural, hands, clean, second
         self._banks: dict[str, OccluderBank] = {}
         self._faces: dict[str, np.ndarray] = {}
         self._region = face_region(resolution)
@@ -135,7 +136,9 @@ class OccludedFaces:
 
     def _occluder(self, split: Split, face: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         if split == "train" and rng.random() < self.procedural:
-            kind = PROCEDURAL[int(rng.integers(len(PROCEDURAL)))]
+            # hands weigh most: the same colour as the face and only two real cut-outs to learn them from
+            others = (1.0 - self.hands) / (len(PROCEDURAL) - 1)
+            kind = str(rng.choice(PROCEDURAL, p=[self.hands if k == "hand" else others for k in PROCEDURAL]))
             return procedural_occluder(kind, self.resolution, face, rng), kind
         bank = self.bank(split)
         occluder = bank.occluders[int(rng.integers(len(bank)))]

@@ -22,11 +22,11 @@ from zoo.schedule import ScheduleState, StagePlan
 from zoo_curriculum.evaluate import METRICS  # what the export stage writes into the model card
 from zoo_masks.train import SEGMENTER_PART, require_segmenter
 
-__all__ = ["EvaluateMasks", "MaskScores", "score_masks"]
+__all__ = ["EvaluateMasks", "MaskScores", "mask_iou", "score_masks"]
 
 
-
-def _iou(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
+def mask_iou(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-sample IoU of N×H×W boolean masks; two empty masks agree perfectly (1)."""
     union = (prediction | target).sum((1, 2))
     return np.where(union > 0, (prediction & target).sum((1, 2)) / np.maximum(union, 1), 1.0)
 
@@ -61,9 +61,9 @@ def score_masks(segmenter: torch.nn.Module, data: Any, samples: int, seed: int, 
             predicted = segmenter.mask(batch["image"]).numpy()[:, 0] > 0.5
         target = batch["target"].numpy()[:, 0] > 0.5
         hull = batch["region"].numpy()[:, 0] > 0.5
-        seg_iou.append(_iou(predicted, target))
-        hull_iou.append(_iou(hull, target))
-        both_iou.append(_iou(predicted & hull, target))
+        seg_iou.append(mask_iou(predicted, target))
+        hull_iou.append(mask_iou(hull, target))
+        both_iou.append(mask_iou(predicted & hull, target))
         kinds += [(ks[0] if len(set(ks)) == 1 else "mixed") if ks else "clean" for ks in batch["kinds"]]
         if not preview:
             preview = {"image": batch["image"][:8], "target": batch["target"][:8], "hull": batch["region"][:8],

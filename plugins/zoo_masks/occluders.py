@@ -2,8 +2,8 @@
 
 The alpha channel of a cut-out is its exact mask, so a face with an occluder pasted on it has an
 exact "visible face" target for free. Cut-outs alone would teach a segmenter only those few
-objects; procedural hands, bars and hair strands (in colours drawn from the face itself, so skin
-colour is not a shortcut) make it look for edges and shapes that do not belong to a face.
+objects; procedural hands (:mod:`zoo_masks.hands`), bars and hair strands (often in the face's own
+skin colour, so colour is not a shortcut) make it look for edges and shapes that do not belong to a face.
 
 Splits are fixed by file name, never by chance: ``object_test/`` is test-only, and every
 ``held_out_every``-th file (sorted) of the glasses, eye-glasses and scarf folders is held out too.
@@ -24,6 +24,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # albumentations phones 
 import albumentations as A  # noqa: E402
 
 from zoo.errors import ZooError  # noqa: E402
+from zoo_masks.hands import procedural_hand, skin_tone  # noqa: E402
 
 __all__ = ["CATEGORIES", "Occluder", "OccluderBank", "Split", "paste", "procedural_occluder"]
 
@@ -135,13 +136,6 @@ def placed_cutout(occluder: Occluder, size: int, rng: np.random.Generator) -> np
     return _place(spun, size, width, cx, cy)
 
 
-def _skin_tone(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A colour near the face's own cheeks, so a hand is not found by its colour alone."""
-    s = face.shape[0]
-    patch = face[int(0.55 * s):int(0.7 * s), int(0.3 * s):int(0.7 * s)].reshape(-1, 3)
-    return np.clip(np.median(patch, 0) * rng.uniform(0.8, 1.2, 3), 0, 255)
-
-
 def _shade(mask: np.ndarray, colour: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Colour a shape with a light gradient and grain so it is not a flat sticker."""
     s = mask.shape[0]
@@ -154,24 +148,6 @@ def _shade(mask: np.ndarray, colour: np.ndarray, rng: np.random.Generator) -> np
     return np.concatenate([rgb, alpha[..., None]], axis=2)
 
 
-def _hand(size: int, face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    mask = np.zeros((size, size), dtype=np.uint8)
-    centre = rng.uniform([0.1, 0.35], [0.9, 1.05]) * size
-    radius = rng.uniform(0.1, 0.2) * size
-    cv2.ellipse(mask, tuple(int(v) for v in centre), (int(radius), int(radius * rng.uniform(0.8, 1.2))),
-                rng.uniform(0, 180), 0, 360, 255, -1, cv2.LINE_AA)
-    toward = np.array([0.5, 0.45]) * size - centre
-    base = np.arctan2(toward[1], toward[0]) + rng.normal(0, 0.5)
-    for finger in range(int(rng.integers(2, 6))):
-        angle = base + (finger - 1.5) * rng.uniform(0.2, 0.4)
-        length = radius * rng.uniform(1.1, 1.9)
-        start = centre + radius * 0.6 * np.array([np.cos(angle), np.sin(angle)])
-        end = start + length * np.array([np.cos(angle), np.sin(angle)])
-        cv2.line(mask, tuple(int(v) for v in start), tuple(int(v) for v in end), 255,
-                 max(2, int(radius * rng.uniform(0.3, 0.45))), cv2.LINE_AA)
-    return _shade(mask, _skin_tone(face, rng), rng)
-
-
 def _bar(size: int, face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     mask = np.zeros((size, size), dtype=np.uint8)
     start, end = rng.uniform(-0.1, 1.1, 2) * size, rng.uniform(0.2, 0.8, 2) * size
@@ -179,7 +155,7 @@ def _bar(size: int, face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     cv2.line(mask, tuple(int(v) for v in start), tuple(int(v) for v in end), 255, thickness, cv2.LINE_AA)
     if rng.random() < 0.4:  # a microphone head
         cv2.circle(mask, tuple(int(v) for v in end), int(thickness * rng.uniform(1.0, 2.0)), 255, -1, cv2.LINE_AA)
-    colour = rng.uniform(0, 255, 3) if rng.random() < 0.6 else _skin_tone(face, rng)
+    colour = rng.uniform(0, 255, 3) if rng.random() < 0.6 else skin_tone(face, rng)
     return _shade(mask, colour, rng)
 
 
@@ -197,7 +173,7 @@ def _hair(size: int, face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return _shade(mask, colour, rng)
 
 
-_PROCEDURES = {"hand": _hand, "bar": _bar, "hair": _hair}
+_PROCEDURES = {"hand": procedural_hand, "bar": _bar, "hair": _hair}
 
 
 def procedural_occluder(kind: str, size: int, face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
