@@ -175,6 +175,9 @@ def load_swapper(
 
     folder = zoo.from_pretrained(model, revision=revision)
     generator = folder.parts["generator"].to(device).eval()
+    if not all(hasattr(generator, member) for member in ("swap", "input_resolution", "output_resolution")):
+        raise ZooError(f"model {model}: its main part ({type(generator).__name__}) is not a swap generator "
+                       "(it needs swap, input_resolution and output_resolution; `zoo list --role generator`)")
     built = zoo.build("detector", detector, **(detector_args or {}))
     if not callable(getattr(built, "detect", None)):
         raise ZooError(f"detector '{detector}' has no detect(images) method")
