@@ -122,3 +122,35 @@ def test_bad_override_is_one_line(override: str) -> None:
     result = zoo("run", "recipes/quickstart.yaml", "--dry-run", "--set", override)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+
+
+def test_json_on_stdout_for_list_and_info() -> None:
+    import json
+
+    listed = json.loads(zoo("list", "--role", "generator", "--json").stdout)
+    assert {"adain_swap", "masked_swap"} <= {row["name"] for row in listed}
+    assert all(row["role"] == "generator" and row["kind"] == "backbone" for row in listed)
+    info = zoo("info", "grow", "--json")
+    assert info.returncode == 0, info.stderr
+    described = json.loads(info.stdout)
+    assert (described["kind"], described["role"]) == ("stage", "stage")
+    assert [argument["name"] for argument in described["arguments"]] == ["size", "fade_in"]
+
+
+def test_quiet_silences_status_lines_and_quiet_with_verbose_is_a_usage_error() -> None:
+    loud, quiet = zoo("info", "train"), zoo("-q", "info", "train")
+    assert loud.stderr.startswith("loading stage 'train'") and quiet.stderr == ""
+    assert quiet.stdout == loud.stdout
+    both = zoo("-q", "-v", "list")
+    assert both.returncode == 2 and "use either -q/--quiet or -v/--verbose" in both.stderr
+
+
+def test_run_o_is_the_run_directory_and_set_changes_a_value(tmp_path: Path) -> None:
+    done = zoo("run", "quickstart", "--dry-run", "--json", "-o", str(tmp_path / "here"), "--set", "stages.1.steps=7")
+    assert done.returncode == 0, done.stderr
+    import json
+
+    plan = json.loads(done.stdout)
+    assert plan["run_dir"] == str(tmp_path / "here") and plan["plan"][1]["action"].startswith("train 7 steps")
+    old = zoo("run", "quickstart", "--dry-run", "-o", "stages.1.steps=7")
+    assert old.returncode == 0 and old.stderr.startswith("warning: 'zoo run -o stages.1.steps=7' is deprecated")

@@ -234,7 +234,7 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         ("unknown_data", "error: --data {tmp}/nowhere: no such folder and no registered dataset of that name"),
         ("judge_without_weights", "error: judge 'mobilefacenet' needs pretrained weights to mean anything: "
                                   "pass -j weights=PATH (e.g. mobilefacenet_casia.safetensors)"),
-        ("json_in_missing_dir", "error: output directory {tmp}/no_dir does not exist (for --json {tmp}/no_dir/r.json)"),
+        ("json_in_missing_dir", "error: output directory {tmp}/no_dir does not exist (for -o {tmp}/no_dir/r.json)"),
         ("missing_model", "error: model folder not found: {tmp}/no_model"),
     ],
 )
@@ -247,7 +247,7 @@ def test_cli_bad_input_is_one_line(case: str, expected: str, model_dir: Path, ju
     elif case == "judge_without_weights":
         judge_args = ["--judge", "mobilefacenet"]
     elif case == "json_in_missing_dir":
-        extra = ["--json", str(tmp_path / "no_dir" / "r.json")]
+        extra = ["-o", str(tmp_path / "no_dir" / "r.json")]
     elif case == "missing_model":
         model = tmp_path / "no_model"
     code, stdout, stderr = run_cli(["eval", "--model", str(model), "--data", data, *judge_args, *extra], capsys)
@@ -262,7 +262,7 @@ def test_cli_on_synthfaces_has_ground_truth_and_writes_json(model_dir: Path, jud
     code, stdout, stderr = run_cli(["eval", "-m", str(model_dir), "--data", "synthfaces", "--data-arg", "identities=4",
                                     "--data-arg", "images_per_identity=3", "--judge", "mobilefacenet",
                                     "-j", f"weights={judge_weights}",
-                                    "--pairs", "6", "--json", str(report)], capsys)
+                                    "--pairs", "6", "-o", str(report)], capsys)
     assert (code, stderr) == (0, "eval: 1/5 phase  done 6 swaps\neval: 2/5 phase  done identity judged\n"
                                  "eval: 3/5 phase  done landmarks\neval: 4/5 phase  done pose and expression\n"
                                  "eval: 5/5 phase  done pixels\n")  # progress, plain lines when not a terminal
@@ -300,7 +300,7 @@ def test_cli_judges_with_dlib_by_default_and_says_it_is_independent(model_dir: P
             (distractors / person.name / photo.name).symlink_to(photo)
     code, stdout, stderr = run_cli(["eval", "-m", str(model_dir), "--data", str(assets / "faces" / "glint"),
                                     "--data-arg", "max_identities=3", "--data-arg", "max_per_identity=3",
-                                    "--distractors", str(distractors), "--pairs", "3", "--json", str(report)], capsys)
+                                    "--distractors", str(distractors), "--pairs", "3", "-o", str(report)], capsys)
     assert (code, stderr) == (0, "eval: 1/5 phase  done 3 swaps\neval: 2/5 phase  done identity judged\n"
                                  "eval: 3/5 phase  done landmarks\neval: 4/5 phase  done pose and expression\n"
                                  "eval: 5/5 phase  done pixels\n")

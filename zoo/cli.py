@@ -44,7 +44,9 @@ class ZooGroup(click.Group):
 @click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="zoo")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
-def cli(debug: bool) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No progress or status lines: only results, warnings and errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Progress lines every second in a pipe (default: every 5 s).")
+def cli(debug: bool, quiet: bool, verbose: bool) -> None:
     """faceswap zoo: train, share and run face-swap models.
 
     \b
@@ -54,6 +56,10 @@ def cli(debug: bool) -> None:
     """
     if debug:
         os.environ["ZOO_DEBUG"] = "1"
+    if quiet and verbose:
+        raise click.UsageError("use either -q/--quiet or -v/--verbose, not both")
+    if quiet or verbose:
+        os.environ["ZOO_PROGRESS"] = "quiet" if quiet else "verbose"  # read by zoo.progress
 
 
 @cli.command("list")
@@ -61,7 +67,8 @@ def cli(debug: bool) -> None:
 @click.argument("pattern", required=False, default="*")
 @click.option("--role", default=None, help="Only components of this role (see --roles).")
 @click.option("--roles", "show_roles", is_flag=True, help="List the declared roles and the protocol each one requires.")
-def list_command(kind: str | None, pattern: str, role: str | None, show_roles: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+def list_command(kind: str | None, pattern: str, role: str | None, show_roles: bool, as_json: bool) -> None:
     """List registered components: zoo list [KIND] [PATTERN] (KIND singular or plural; fnmatch wildcards)."""
     import zoo
     from zoo.registry import KINDS, default_registry, kind_named
@@ -69,6 +76,9 @@ def list_command(kind: str | None, pattern: str, role: str | None, show_roles: b
     registry = default_registry()
     if show_roles:
         rows = [(r.name, r.target, r.distribution, r.summary) for r in sorted(registry.roles.values(), key=lambda r: r.name)]
+        if as_json:
+            click.echo(json.dumps([dict(zip(("role", "protocol", "package", "summary"), row)) for row in rows], indent=2))
+            return
         click.echo(render_table(("ROLE", "PROTOCOL", "PACKAGE", "WHAT IT DOES"), rows))
         return
     kinds = ", ".join(KINDS)
@@ -81,6 +91,13 @@ def list_command(kind: str | None, pattern: str, role: str | None, show_roles: b
     conflicts = registry.conflicts(kind, pattern) if role is None else {}
     if not specs and not conflicts:
         raise ZooError(f"no {role or kind or 'component'} matches {pattern!r} (kinds: {kinds}; `zoo list` shows everything)")
+    if as_json:
+        click.echo(json.dumps(
+            [{"kind": s.kind, "name": s.name, "role": s.role, "package": s.distribution, "summary": s.summary}
+             for s in specs]
+            + [{"kind": k, "name": name, "role": None, "package": [s.distribution for s in owners], "conflict": True}
+               for (k, name), owners in conflicts.items()], indent=2))
+        return
     rows = [(spec.kind, spec.name, spec.role or "-", spec.distribution, spec.summary) for spec in specs]
     rows += [
         (k, name, "-", ", ".join(s.distribution for s in owners), "CONFLICT: registered by each of these packages; uninstall one")
@@ -123,11 +140,12 @@ def plugins_command(as_json: bool) -> None:
 
 @cli.command("info")
 @click.argument("name")
-def info_command(name: str) -> None:
-    """Show a component's summary and arguments: zoo info NAME (or KIND:NAME)."""
-    from zoo.info import describe
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+def info_command(name: str, as_json: bool) -> None:
+    """Show a component's summary, role and arguments: zoo info NAME (or KIND:NAME)."""
+    from zoo.info import describe, describe_data
 
-    click.echo(describe(name))
+    click.echo(json.dumps(describe_data(name), indent=2) if as_json else describe(name))
 
 
 @cli.command("run", context_settings={"ignore_unknown_options": False})

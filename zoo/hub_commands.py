@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -14,20 +15,23 @@ __all__ = ["pull_command", "push_command"]
 @click.argument("repo_id", metavar="ORG/NAME")
 @click.option("--private", is_flag=True, help="Create the repo as private (an existing repo keeps its visibility).")
 @click.option("--revision", metavar="BRANCH", help="Push to this branch (created from main if missing).")
-def push_command(directory: Path, repo_id: str, private: bool, revision: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help='Print {"repo": ..., "commit_url": ...} on stdout.')
+def push_command(directory: Path, repo_id: str, private: bool, revision: str | None, as_json: bool) -> None:
     """Upload a model folder to the Hugging Face Hub; prints the commit URL.
 
     The token comes from HF_TOKEN or `hf auth login`; it is never printed.
     """
     from zoo.hub import push_to_hub
 
-    click.echo(str(push_to_hub(directory, repo_id, private=private, revision=revision)))
+    url = str(push_to_hub(directory, repo_id, private=private, revision=revision))
+    click.echo(json.dumps({"repo": repo_id, "commit_url": url}) if as_json else url)
 
 
 @click.command("pull")
 @click.argument("repo_id", metavar="ORG/NAME")
 @click.option("--revision", metavar="REV", help="Branch, tag or commit sha (default: main).")
-def pull_command(repo_id: str, revision: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help='Print {"repo": ..., "path": ...} on stdout.')
+def pull_command(repo_id: str, revision: str | None, as_json: bool) -> None:
     """Download a model folder into the Hugging Face cache; prints its local path.
 
     Honours HF_HUB_OFFLINE (cache only) and HF_ENDPOINT.
@@ -37,4 +41,4 @@ def pull_command(repo_id: str, revision: str | None) -> None:
 
     folder = download(repo_id, revision)
     check_part_files(folder, read_config(folder))
-    click.echo(str(folder))
+    click.echo(json.dumps({"repo": repo_id, "revision": revision, "path": str(folder)}) if as_json else str(folder))

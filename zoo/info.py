@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 
 from zoo.errors import ComponentNotFound, ZooError
 from zoo.progress import status
 from zoo.registry import KINDS, ComponentSpec, default_registry
 from zoo.schema import describe_arguments
 
-__all__ = ["describe", "resolve"]
+__all__ = ["describe", "describe_data", "resolve"]
 
 
 def resolve(name: str) -> ComponentSpec:
@@ -35,15 +36,28 @@ def resolve(name: str) -> ComponentSpec:
     raise ComponentNotFound(f"no component named '{name}'{hint}")
 
 
-def describe(name: str) -> str:
-    spec = resolve(name)
+def _arguments(spec: ComponentSpec) -> list:
     if spec.target.partition(":")[0] not in sys.modules:
         # Importing a component's module (torch, its weights code) takes seconds; say why the wait.
         status(f"loading {spec.kind} '{spec.name}' from {spec.distribution} …")
-    rows = describe_arguments(spec.schema())
+    return describe_arguments(spec.schema())
+
+
+def describe_data(name: str) -> dict[str, object]:
+    """``zoo info --json``: the same as :func:`describe`, as data."""
+    spec = resolve(name)
+    return {"kind": spec.kind, "name": spec.name, "role": spec.role, "summary": spec.summary,
+            "package": spec.distribution, "plugin": spec.plugin, "target": spec.target,
+            "arguments": [asdict(row) for row in _arguments(spec)]}
+
+
+def describe(name: str) -> str:
+    spec = resolve(name)
+    rows = _arguments(spec)
     lines = [
         f"{spec.kind} '{spec.name}' — {spec.summary}",
-        f"  from {spec.distribution} (plugin '{spec.plugin}'), implemented by {spec.target}",
+        f"  from {spec.distribution} (plugin '{spec.plugin}'), implemented by {spec.target}"
+        + (f"; role '{spec.role}'" if spec.role else ""),
         "",
         "arguments:" if rows else "arguments: none",
     ]

@@ -9,6 +9,7 @@ Everything goes to stderr, so stdout stays the command's result (JSON, a table, 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from types import TracebackType
@@ -43,6 +44,10 @@ class Progress:
         from tqdm import tqdm
 
         self.label, self.total, self.unit = label, total, unit
+        setting = os.environ.get("ZOO_PROGRESS")  # `zoo -q` / `zoo -v`
+        enabled = enabled and setting != "quiet"
+        if setting == "verbose" and line_every is not None:
+            line_every = min(line_every, 1.0)
         self.enabled = enabled
         self.done = initial
         self.line_every = line_every
@@ -103,5 +108,5 @@ class Progress:
 
 def status(message: str, *, enabled: bool = True) -> None:
     """One line before a wait that cannot be counted (importing torch and a model's code)."""
-    if enabled:
+    if enabled and os.environ.get("ZOO_PROGRESS") != "quiet":
         print(message, file=sys.stderr, flush=True)

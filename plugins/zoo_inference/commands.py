@@ -132,7 +132,9 @@ def swap_command(
 @click.option("--pairs", type=click.IntRange(min=1), default=64, show_default=True,
               help="(source, template) pairs of different identities.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Which pairs are drawn.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Also write the results here.")
+@click.option("--output", "-o", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Also write the report as JSON to this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout instead of the table.")
 def eval_command(
     model: str,
     revision: str | None,
@@ -146,10 +148,11 @@ def eval_command(
     pairs: int,
     seed: int,
     json_path: Path | None,
+    as_json: bool,
 ) -> None:
     """Measure a model: identity (by an independent judge), pose/expression kept, pixels vs ground truth."""
     if json_path is not None and not json_path.expanduser().parent.is_dir():
-        raise ZooError(f"output directory {json_path.parent} does not exist (for --json {json_path})")
+        raise ZooError(f"output directory {json_path.parent} does not exist (for -o {json_path})")
     import json
 
     import zoo
@@ -171,6 +174,6 @@ def eval_command(
         result.notes.append(overlap)
     result.details = {"model": str(model), "data": str(data), "judge": judge, "judge_line": result.headline,
                       "detector": detector, "distractors": distractors, "seed": seed, **result.details}
-    click.echo(result.table())
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.table())
     if json_path is not None:
         json_path.expanduser().write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
