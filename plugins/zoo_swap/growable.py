@@ -8,9 +8,10 @@ supplies its core layers, its ``forward`` and the resolution-update layer it gro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
 from zoo.errors import ArgumentError
@@ -19,13 +20,28 @@ from zoo.refs import Ref, as_ref
 from zoo_swap.identity import LearnedIdentity, embedding_dim
 from zoo_swap.layers import ResolutionUpdate, resize
 
-__all__ = ["IdentityRef", "GrowableSwapGenerator", "check_growth", "check_images", "check_pair", "is_power_of_two"]
+__all__ = ["IdentityRef", "GrowableSwapGenerator", "check_architecture", "check_growth", "check_images", "check_pair",
+           "is_power_of_two"]
 
 _MIN_UPDATE_WIDTH = 16
 
 #: Where a generator's identity embedding comes from: 'learned' (a small trainable encoder, no weights
 #: needed) or a registered identity encoder with its arguments, e.g. {name: mobilefacenet, weights: …}.
 IdentityRef = Ref("identity_encoder", special=("learned",))
+
+# The constructor arguments every growable generator shares (one description each, for `zoo info`).
+CoreResolution = Annotated[int, Field(ge=16, description="core resolution the encoder/decoder run at: a power of 2")]
+Channels = Annotated[int, Field(gt=0, description="width of the full-resolution encoder level")]
+MaxChannels = Annotated[int, Field(gt=0, description="cap on the width of deeper levels")]
+Downsamples = Annotated[int, Field(ge=0, le=6, description="stride-2 encoder levels (width doubles)")]
+Blocks = Annotated[int, Field(ge=0, description="AdaIN fusion residual blocks at the bottleneck")]
+Identity = Annotated[IdentityRef, Field(description="'learned' (trainable source encoder) or a registered identity encoder")]
+IdDim = Annotated[int, Field(gt=0, description="embedding width of the learned identity encoder")]
+Growth = Annotated[list[int], Field(description="output sizes of the resolution-update layers already inserted")]
+TemplateSkip = Annotated[bool, Field(description="feed the template at each update layer's own resolution into it")]
+_ARGUMENTS = ("resolution", "channels", "max_channels", "downsamples", "blocks", "identity", "id_dim", "growth",
+              "template_skip")
+_MIN_CORE_FEATURES = 4
 
 
 def is_power_of_two(value: int) -> bool:
@@ -53,8 +69,14 @@ class GrowableSwapGenerator(nn.Module):
     component_name = "generator"
     head_channels = 3
 
-    def _setup(self, args: dict[str, Any], channels: int, max_channels: int, id_dim: int) -> int:
-        """Record the constructor arguments and build the identity source; returns the embedding width."""
+    def _setup(self, arguments: dict[str, Any]) -> int:
+        """Check and record the constructor arguments (a subclass passes its ``locals()``), build the
+        identity source; returns the embedding width."""
+        args = {name: arguments[name] for name in _ARGUMENTS}
+        channels, max_channels, id_dim = args["channels"], args["max_channels"], args["id_dim"]
+        check_architecture(self.component_name, args["resolution"], channels, max_channels, args["downsamples"],
+                           args["growth"])
+        args.pop("growth")
         identity = as_ref(IdentityRef, args["identity"])
         self._identity_ref = identity
         self._args = dict(args, identity=identity.as_yaml())
@@ -189,3 +211,26 @@ def check_growth(component: str, resolution: int, growth: list[int]) -> None:
                 f"got {growth}"
             )
         previous = size
+
+
+def check_architecture(
+    component: str,
+    resolution: int,
+    channels: int,
+    max_channels: int,
+    downsamples: int,
+    growth: list[int],
+) -> None:
+    """Reject argument combinations no architecture exists for, naming the argument."""
+    if not is_power_of_two(resolution) or resolution < 16:
+        raise ArgumentError(f"{component}: resolution must be a power of 2 >= 16, got {resolution}")
+    if resolution >> downsamples < _MIN_CORE_FEATURES:
+        raise ArgumentError(
+            f"{component}: downsamples={downsamples} shrinks resolution {resolution} "
+            f"below {_MIN_CORE_FEATURES} px at the bottleneck"
+        )
+    if channels <= 0 or max_channels < channels:
+        raise ArgumentError(
+            f"{component}: need 0 < channels <= max_channels, got channels={channels}, max_channels={max_channels}"
+        )
+    check_growth(component, resolution, growth)

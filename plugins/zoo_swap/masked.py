@@ -15,15 +15,15 @@ Growth (P3/P7) appends resolution-update layers exactly as in ``adain_swap``; ol
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 from torch import Tensor, nn
 
-from zoo_swap.generator import check_architecture
-from zoo_swap.growable import GrowableSwapGenerator, IdentityRef, check_pair
+from zoo_swap.growable import (
+    Blocks, Channels, CoreResolution, Downsamples, Growth, GrowableSwapGenerator, IdDim, Identity, MaxChannels,
+    TemplateSkip, check_pair,
+)
 from zoo_swap.layers import LEAK, AdaIN, ConvAct, FusionBlock, resize
 
 __all__ = ["MaskedSwap"]
@@ -51,32 +51,18 @@ class MaskedSwap(GrowableSwapGenerator):
 
     def __init__(
         self,
-        resolution: Annotated[
-            int, Field(ge=16, description="core resolution the encoder/decoder run at: a power of 2")
-        ] = 64,
-        channels: Annotated[int, Field(gt=0, description="width of the full-resolution encoder level")] = 32,
-        max_channels: Annotated[int, Field(gt=0, description="cap on the width of deeper levels")] = 256,
-        downsamples: Annotated[int, Field(ge=0, le=6, description="stride-2 encoder levels (width doubles)")] = 3,
-        blocks: Annotated[int, Field(ge=0, description="AdaIN fusion residual blocks at the bottleneck")] = 2,
-        identity: Annotated[
-            IdentityRef, Field(description="'learned' (trainable source encoder) or a registered identity encoder")
-        ] = "learned",
-        id_dim: Annotated[int, Field(gt=0, description="embedding width of the learned identity encoder")] = 256,
-        growth: Annotated[
-            list[int], Field(description="output sizes of the resolution-update layers already inserted")
-        ] = [],
-        template_skip: Annotated[
-            bool, Field(description="feed the template at each update layer's own resolution into it")
-        ] = True,
+        resolution: CoreResolution = 64,
+        channels: Channels = 32,
+        max_channels: MaxChannels = 256,
+        downsamples: Downsamples = 3,
+        blocks: Blocks = 2,
+        identity: Identity = "learned",
+        id_dim: IdDim = 256,
+        growth: Growth = [],
+        template_skip: TemplateSkip = True,
     ):
         super().__init__()
-        check_architecture(self.component_name, resolution, channels, max_channels, downsamples, growth)
-        id_dim = self._setup(
-            {"resolution": resolution, "channels": channels, "max_channels": max_channels, "downsamples": downsamples,
-             "blocks": blocks, "identity": identity, "id_dim": id_dim,
-             "template_skip": template_skip},
-            channels, max_channels, id_dim,
-        )
+        id_dim = self._setup(locals())
         widths = [min(channels * 2**level, max_channels) for level in range(downsamples + 1)]
         self.encoder = nn.ModuleList(
             [ConvAct(6, widths[0]), *(ConvAct(cin, cout, stride=2) for cin, cout in zip(widths, widths[1:]))]
