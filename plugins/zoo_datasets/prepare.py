@@ -33,7 +33,7 @@ from zoo.errors import ZooError
 from zoo.outputs import OutputError, check_output_folder
 from zoo.progress import Progress
 
-__all__ = ["Detector", "PrepareReport", "check_prepare_output", "prepare_folder", "photos_in",
+__all__ = ["Detector", "PrepareReport", "check_prepare_output", "identity_of", "prepare_folder", "photos_in",
            "FACES_DIR", "INDEX", "REPORT", "SETTINGS"]
 
 FACES_DIR = "faces"
@@ -95,7 +95,8 @@ def check_prepare_output(source: Path, output: Path) -> None:
                           "choose a new or empty folder")
 
 
-def _identity(relative: Path) -> str:
+def identity_of(relative: Path) -> str:
+    """Person of a photo: its folder under SRC, or the photo itself when it lies directly in SRC."""
     return relative.parts[0] if len(relative.parts) > 1 else relative.name
 
 
@@ -154,7 +155,7 @@ def _handle(photo: Path, relative: Path, output: Path, size: int, detector: Dete
     from zoo_faces.align import align_face, transform_points
     from zoo_faces.image import ImageError, load_image
 
-    entry: dict[str, Any] = {"photo": relative.as_posix(), "identity": _identity(relative)}
+    entry: dict[str, Any] = {"photo": relative.as_posix(), "identity": identity_of(relative)}
     try:
         image = load_image(photo)
     except ImageError as error:
