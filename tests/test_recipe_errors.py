@@ -62,7 +62,7 @@ CORPUS: list[tuple[str, str, list[str], str]] = [
     ("duplicate-key", BASE.replace("    steps: 2", "    steps: 2\n    steps: 3"), [],
      "recipe.yaml:18 stages[1].steps: duplicate key"),
     ("negative-loss-weight", BASE.replace("  - loss: pixel", "  - loss: pixel\n    weight: -1"), [],
-     "recipe.yaml:12 losses[0].weight: must be a number >= 0, got -1"),
+     "recipe.yaml:12 losses[0].weight: must be a finite number >= 0, got -1"),
     ("new-before-grow", BASE.replace("steps: 2", "steps: 2\n    trainable: new"), [],
      "recipe.yaml:18 stages[1].trainable: 'new' means the layers inserted by the last grow, and no grow stage comes before"),
     ("quantity-larger-than-built", BASE.replace("steps: 2", "steps: 2\n    quantity: 50"), [],

@@ -26,7 +26,7 @@ from zoo.modelfolder.layout import (
     pickle_refusal,
 )
 from zoo.modelfolder.load import load_model_folder
-from zoo.modelfolder.save import save_model_folder, strip_weights
+from zoo.modelfolder.save import check_replaceable, save_model_folder, strip_weights
 from zoo.modelfolder.validate import check_part_files, read_config
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "LIBRARY_NAME",
     "PICKLE_SUFFIXES",
     "ModelFolder",
+    "check_replaceable",
     "ModelFolderError",
     "PartSpec",
     "check_part_files",

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-__all__ = ["save_model_folder", "strip_weights"]
+__all__ = ["check_replaceable", "save_model_folder", "strip_weights"]
 
 
 def save_model_folder(
@@ -59,6 +59,7 @@ def save_model_folder(
         raise ModelFolderError(f"{target}: exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not overwrite:
         raise ModelFolderError(f"{target}: folder exists and is not empty (pass overwrite=True to replace it)")
+    check_replaceable(target)
     grid = _checked_png(Path(sample_grid).expanduser()) if sample_grid is not None else None
 
     info_out = dict(info)
@@ -111,6 +112,31 @@ def save_model_folder(
             raise ModelFolderError(f"{target}: could not write the model folder ({error}); nothing was written") from None
         raise
     return target
+
+
+def check_replaceable(target: Path) -> None:
+    """Only a model folder may be replaced: a folder holding anything else belongs to the user.
+
+    ``overwrite=True`` (and the ``export`` stage) replaces a new or empty folder or a faceswap-zoo
+    model folder holding nothing but its own files; it refuses, say, ``notes.txt`` or a foreign model.
+    """
+    if target.exists() and not target.is_dir():
+        raise ModelFolderError(f"{target}: exists and is not a folder")
+    if not target.is_dir():
+        return
+    names = sorted(entry.name for entry in target.iterdir())
+    if not names:
+        return
+    own = {CONFIG_NAME, RECIPE_NAME, CARD_NAME, SAMPLE_GRID_NAME}
+    foreign = [name for name in names if name not in own and not name.endswith(".safetensors")]
+    try:
+        library = json.loads((target / CONFIG_NAME).read_text(encoding="utf-8")).get("library_name")
+    except (OSError, ValueError, AttributeError):
+        library = None
+    if foreign or library != LIBRARY_NAME:
+        listed = ", ".join((foreign or names)[:3]) + (", ..." if len(foreign or names) > 3 else "")
+        raise ModelFolderError(f"{target}: holds files that are not a faceswap-zoo model folder ({listed}); "
+                               "nothing was replaced: choose a new or empty folder")
 
 
 def _check_parts(parts: Mapping[str, nn.Module], specs: Mapping[str, PartSpec]) -> None:

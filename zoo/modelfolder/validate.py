@@ -18,7 +18,10 @@ from zoo.modelfolder.layout import (
     pickle_refusal,
 )
 
-__all__ = ["check_part_files", "read_config", "refuse_pickles"]
+__all__ = ["MAX_CONFIG_BYTES", "check_part_files", "confine_weights", "read_config", "refuse_pickles"]
+
+#: A real config.json is a few kB; a downloaded one is untrusted input.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def read_config(path: Path | str) -> dict[str, Any]:
@@ -34,8 +37,13 @@ def read_config(path: Path | str) -> dict[str, Any]:
     if not config_path.is_file():
         refuse_pickles(folder)
         raise ModelFolderError(f"{folder}: not a model folder (no {CONFIG_NAME})")
+    size = config_path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ModelFolderError(f"{config_path}: {size} bytes is more than a model config may hold ({MAX_CONFIG_BYTES})")
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ModelFolderError(f"{config_path}: nested too deeply to be a model config") from None
     except UnicodeDecodeError:
         raise ModelFolderError(f"{config_path}: not valid JSON (not UTF-8 text)") from None
     except json.JSONDecodeError as error:
@@ -94,3 +102,35 @@ def refuse_pickles(folder: Path) -> None:
     pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
     if pickles:
         raise WeightsError(pickle_refusal(folder / pickles[0]))
+
+
+def confine_weights(args: Any, folder: Path, where: str, allow_external: bool = False) -> Any:
+    """``args`` with every ``weights`` entry resolved inside ``folder``, or refused.
+
+    A saved folder clears its weight paths (the tensors are in the folder), so a non-empty one
+    comes from someone else's config: a file of the folder is allowed; another Hub repo
+    (``hf://...``), an absolute path or a way out (``..``) would make loading this model fetch or
+    read files the user never chose, and is refused unless ``allow_external``.
+    """
+    if isinstance(args, Mapping):
+        out = {}
+        for key, value in args.items():
+            path = f"{where}.{key}"
+            if key == "weights" and isinstance(value, str) and not allow_external:
+                out[key] = str(_inside(folder, value, path))
+            else:
+                out[key] = confine_weights(value, folder, path, allow_external)
+        return out
+    if isinstance(args, list):
+        return [confine_weights(value, folder, f"{where}[{i}]", allow_external) for i, value in enumerate(args)]
+    return args
+
+
+def _inside(folder: Path, value: str, where: str) -> Path:
+    candidate = (folder / value).resolve()
+    if "://" in value or Path(value).is_absolute() or folder.resolve() not in candidate.parents:
+        raise ModelFolderError(
+            f"{folder / CONFIG_NAME}: {where} names weights outside this model ({value!r}); a model's weights come "
+            "from its own folder (load with allow_external_weights=True to trust this config)"
+        )
+    return candidate

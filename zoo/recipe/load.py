@@ -6,6 +6,7 @@ every argument matches that component's schema, and whose stages agree with each
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from zoo.recipe.source import LocatedYaml, YamlPath, parse_located, read_recipe_
 from zoo.refs import RefProblem
 from zoo.registry import Registry, default_registry
 from zoo.schedule import PlanError, ScheduleState
-from zoo.schema import format_validation_error, validate_args
+from zoo.schema import format_validation_error, reject_bools, validate_args
 
 __all__ = ["load_recipe", "parse_recipe"]
 
@@ -40,6 +41,7 @@ class _Checker:
 
     def model(self, schema: type[BaseModel], path: YamlPath, data: dict[str, Any]) -> Any:
         try:
+            reject_bools(schema, data)
             return schema.model_validate(data)
         except ValidationError as error:
             self.pydantic(path, error, list(schema.model_fields))
@@ -107,8 +109,8 @@ def _losses(check: _Checker, value: Any) -> list[LossConfig]:
     for index, item in enumerate(value):
         found = check.component(("losses", index), item, "loss", reserved=("weight",))
         weight = item.get("weight", 1.0) if isinstance(item, dict) else 1.0
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            check.add(("losses", index, "weight"), f"must be a number >= 0, got {weight!r}")
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < math.inf:
+            check.add(("losses", index, "weight"), f"must be a finite number >= 0, got {weight!r}")
             continue
         if found:
             losses.append(LossConfig("loss", found[0], found[1], float(weight)))
@@ -127,8 +129,26 @@ def _model(check: _Checker, value: Any) -> dict[str, ComponentConfig]:
     return parts
 
 
+def _survey_data(check: _Checker, recipe: Recipe, state: ScheduleState) -> bool:
+    """Let the dataset report what it holds (``FaceDataset.survey``) so stages can plan against it."""
+    target = check.registry.get("dataset", recipe.data.name).load()
+    survey = getattr(target, "survey", None)
+    if not callable(survey):
+        return True
+    try:
+        facts = survey(**recipe.data.args)
+    except PlanError as error:
+        check.add(("data",) + ((error.field,) if error.field else ()), error.message)
+        return False
+    if facts is not None:
+        state.facts["data"] = facts
+    return True
+
+
 def _plan(check: _Checker, recipe: Recipe) -> None:
     state = ScheduleState(recipe=recipe)
+    if not _survey_data(check, recipe, state):
+        return
     for index, config in enumerate(recipe.stages):
         path: YamlPath = ("stages", index)
         try:
@@ -177,9 +197,45 @@ def parse_recipe(
         resolved=data,
     )
     _plan(check, recipe)
+    if not check.problems:
+        _check_resources(check, recipe)
     if check.problems:
         raise RecipeError(check.problems)
     return recipe
+
+
+def _check_resources(check: _Checker, recipe: Recipe) -> None:
+    """The device exists, the run directory can be made, and the model and samples fit in memory."""
+    from zoo.outputs import OutputError, check_output_folder
+    from zoo.recipe.resources import device_problem, format_bytes, machine_memory, part_bytes, sample_bytes
+
+    device = recipe.device if recipe.device != "auto" else "cpu"
+    problem = device_problem(device)
+    if problem:
+        check.add(("device",), problem)
+        return
+    try:
+        check_output_folder(recipe.run_dir, [], what=f"run directory {recipe.run_dir}")
+    except OutputError as error:
+        check.add(("output", "dir") if recipe.output.dir else ("name",), str(error))
+    available, where = machine_memory(device)
+    for part, config in recipe.model.items():
+        try:
+            count, needed = part_bytes("backbone", config.name, config.args)
+        except ZooError as error:
+            check.add(("model", part), str(error))
+            continue
+        if needed > available:
+            check.add(("model", part), f"this {part} needs ~{format_bytes(needed)} to train ({count:,} parameters, "
+                                       f"with gradients and optimiser state), more than the {format_bytes(available)} "
+                                       f"{where}")
+    for index, plan in enumerate(recipe.plans):
+        if plan.quantity and plan.resolution:
+            needed = sample_bytes(plan.quantity, plan.resolution)
+            if needed > available:
+                check.add(("stages", index, "quantity"),
+                          f"{plan.quantity} samples at {plan.resolution}px need ~{format_bytes(needed)}, more than the "
+                          f"{format_bytes(available)} {where}")
 
 
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
