@@ -196,29 +196,26 @@ def parse_recipe(
         path=Path(file),
         resolved=data,
     )
-    _plan(check, recipe)
+    available = _check_machine(check, recipe)
     if not check.problems:
-        _check_resources(check, recipe)
+        _plan(check, recipe)
+    if not check.problems:
+        _check_outputs(check, recipe, available)
     if check.problems:
         raise RecipeError(check.problems)
     return recipe
 
 
-def _check_resources(check: _Checker, recipe: Recipe) -> None:
-    """The device exists, the run directory can be made, and the model and samples fit in memory."""
-    from zoo.outputs import OutputError, check_output_folder
-    from zoo.recipe.resources import device_problem, format_bytes, machine_memory, part_bytes, sample_bytes
+def _check_machine(check: _Checker, recipe: Recipe) -> int:
+    """The device exists and each model part (built on the meta device) fits; returns the memory."""
+    from zoo.recipe.resources import device_problem, format_bytes, machine_memory, part_bytes
 
     device = recipe.device if recipe.device != "auto" else "cpu"
     problem = device_problem(device)
     if problem:
         check.add(("device",), problem)
-        return
-    try:
-        check_output_folder(recipe.run_dir, [], what=f"run directory {recipe.run_dir}")
-    except OutputError as error:
-        check.add(("output", "dir") if recipe.output.dir else ("name",), str(error))
-    available, where = machine_memory(device)
+        return 0
+    available, whose = machine_memory(device)
     for part, config in recipe.model.items():
         try:
             count, needed = part_bytes("backbone", config.name, config.args)
@@ -227,15 +224,32 @@ def _check_resources(check: _Checker, recipe: Recipe) -> None:
             continue
         if needed > available:
             check.add(("model", part), f"this {part} needs ~{format_bytes(needed)} to train ({count:,} parameters, "
-                                       f"with gradients and optimiser state), more than the {format_bytes(available)} "
-                                       f"{where}")
+                                       f"with gradients and optimiser state), {_more_than(available, whose)}")
+    return available
+
+
+def _more_than(available: int, whose: str) -> str:
+    from zoo.recipe.resources import format_bytes
+
+    return f"more than {whose} {format_bytes(available)} of memory"
+
+
+def _check_outputs(check: _Checker, recipe: Recipe, available: int) -> None:
+    """The run directory can be created, and the largest sample set fits in memory."""
+    from zoo.outputs import OutputError, check_output_folder
+    from zoo.recipe.resources import format_bytes, machine_memory, sample_bytes
+
+    try:
+        check_output_folder(recipe.run_dir, [], what=f"run directory {recipe.run_dir}")
+    except OutputError as error:
+        check.add(("output", "dir") if recipe.output.dir else ("name",), str(error))
+    whose = machine_memory(recipe.device if recipe.device != "auto" else "cpu")[1]
     for index, plan in enumerate(recipe.plans):
-        if plan.quantity and plan.resolution:
-            needed = sample_bytes(plan.quantity, plan.resolution)
-            if needed > available:
-                check.add(("stages", index, "quantity"),
-                          f"{plan.quantity} samples at {plan.resolution}px need ~{format_bytes(needed)}, more than the "
-                          f"{format_bytes(available)} {where}")
+        needed = sample_bytes(plan.quantity, plan.resolution) if plan.quantity and plan.resolution else 0
+        if needed > available:
+            check.add(("stages", index, "quantity"), f"{plan.quantity} samples at {plan.resolution}px need "
+                                                     f"~{format_bytes(needed)}, {_more_than(available, whose)}")
+            return  # the stages after it use the same samples
 
 
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:

@@ -70,8 +70,7 @@ class TopLevel(BaseModel):
         """The default run directory is ``runs/<name>``: '.' or '..' would be runs/ itself or its parent."""
         if set(name) == {"."}:
             raise PydanticCustomError(
-                "run_name", "{name!r} would put the run directory outside runs/: use letters, digits, '_', '-'",
-                {"name": name},
+                "run_name", "would put the run directory outside runs/: use letters, digits, '_', '-'"
             )
         return name
 

@@ -41,15 +41,15 @@ def _cgroup_limit() -> int | None:
 
 
 def machine_memory(device: str) -> tuple[int, str]:
-    """Bytes the run can use, and how to name them: GPU memory for cuda, else RAM (cgroup-limited)."""
+    """Bytes the run can use and whose they are: the GPU's for cuda, else this machine's RAM (cgroup-limited)."""
     import torch
 
     if device.startswith("cuda") and torch.cuda.is_available():
         index = int(device.partition(":")[2] or 0)
-        return torch.cuda.get_device_properties(index).total_memory, f"memory of {device}"
+        return torch.cuda.get_device_properties(index).total_memory, f"{device}'s"
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     limit = _cgroup_limit()
-    return (min(total, limit) if limit else total), "memory of this machine"
+    return (min(total, limit) if limit else total), "this machine's"
 
 
 def device_problem(device: str) -> str | None:
