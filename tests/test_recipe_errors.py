@@ -343,3 +343,13 @@ def test_recipe_path_errors(tmp_path: Path) -> None:
         load_recipe(tmp_path / "nope.yaml")
     with pytest.raises(ZooError, match=f"^recipe path is a directory, not a YAML file: {tmp_path}$"):
         load_recipe(tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_run_dir_in_a_read_only_folder_is_refused_at_plan_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("locked").mkdir(mode=0o500)
+    Path("recipe.yaml").write_text(BASE + "output:\n  dir: locked/run\n")
+    with pytest.raises(ZooError) as raised:
+        load_recipe("recipe.yaml")
+    assert str(raised.value) == "recipe.yaml:19 output.dir: run directory locked/run cannot be written: locked is not writable"

@@ -38,7 +38,7 @@ def is_inside(path: Path, folder: Path) -> bool:
 
 
 def _nearest_existing(path: Path) -> Path:
-    current = path.absolute()
+    current = path
     while not current.exists() and current != current.parent:
         current = current.parent
     return current

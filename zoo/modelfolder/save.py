@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Mapping
@@ -92,6 +93,7 @@ def save_model_folder(
         raise ModelFolderError(f"{target}: info and part arguments must be plain JSON values ({error})") from None
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_siblings(target)
     staging = _sibling(target, "partial")
     try:
         for part, module in parts.items():
@@ -225,6 +227,14 @@ def _checked_png(path: Path) -> Path:
 def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
     fsync_file(path)
+
+
+def _remove_stale_siblings(target: Path) -> None:
+    """Staging folders a killed save left beside ``target`` (only names :func:`_sibling` makes)."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.[0-9a-f]{{8}}\.(partial|old)$")
+    for entry in target.parent.iterdir():
+        if pattern.match(entry.name) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _sibling(target: Path, label: str) -> Path:
