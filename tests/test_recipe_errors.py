@@ -185,8 +185,7 @@ RECIPES += [
 ]
 CORPUS = [recipe_case(*row) for row in RECIPES] + [
     recipe_case("device-cuda-on-a-cpu-machine", BASE + "device: cuda\n", [],
-                "recipe.yaml:18 device: cuda: this machine has no CUDA device torch can use; use device: cpu (or auto)",
-                marks=NO_CUDA),
+                "recipe.yaml:18 device: cuda: this machine has no CUDA device torch can use; use cpu", marks=NO_CUDA),
     # run and export directories: the zoo writes only where it made the folder itself
     recipe_case("output-dir-is-a-file", BASE + "output:\n  dir: run\n", [],
                 "recipe.yaml:19 output.dir: run directory run is a file, not a folder", {"run": "my notes"}),
@@ -234,6 +233,12 @@ CORPUS = [recipe_case(*row) for row in RECIPES] + [
     command_case("swap-output-is-a-directory", ["swap", "-m", "model", "-s", "a.png", "-t", "b.png", "-o", "results"],
                  {"a.png": PNG, "b.png": PNG, "results/keep.txt": "x"},
                  "-o results is a folder: give an output file name (e.g. results/result.png)"),
+    command_case("swap-on-a-missing-cuda-device", ["swap", "-m", "model", "-s", "a.png", "-t", "b.png", "-o",
+                                                   "out.png", "--device", "cuda"], {"a.png": PNG, "b.png": PNG},
+                 "--device cuda: this machine has no CUDA device torch can use; use cpu", marks=NO_CUDA),
+    command_case("swap-on-no-device", ["swap", "-m", "model", "-s", "a.png", "-t", "b.png", "-o", "out.png",
+                                       "--device", "gpu"], {"a.png": PNG, "b.png": PNG},
+                 "--device gpu: not a device (use cpu, cuda, cuda:N or mps)"),
     command_case("detect-draw-over-the-input", ["detect", "a.png", "--draw", "a.png"], {"a.png": PNG},
                  "--draw a.png is the same file as the input image a.png: refusing to overwrite an input"),
     command_case("detect-draw-over-an-existing-file", ["detect", "a.png", "--draw", "boxes.png"],

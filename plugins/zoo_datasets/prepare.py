@@ -13,8 +13,10 @@ index line is appended only after its crops exist, so an interrupted run never l
 photo without its crops. A photo that cannot be read, is not an image, or shows no face is
 skipped and reported — one bad file never stops the run.
 
-Identities: photos in ``SRC/<name>/…`` belong to person ``<name>``; a photo directly in ``SRC``
-is a person of its own (and with ``faces="all"`` each of its faces is).
+Identities: photos in ``SRC/<name>/…`` belong to person ``<name>`` (a person folder may be a
+symlink); a photo directly in ``SRC`` is a person of its own (and with ``faces="all"`` each of its
+faces is). ``OUT`` must be new, empty or an earlier ``zoo prepare`` output, and apart from ``SRC``
+(:func:`check_prepare_output`): the photos are never written to.
 """
 
 from __future__ import annotations

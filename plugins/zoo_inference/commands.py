@@ -83,6 +83,11 @@ def swap_command(
     from zoo_inference.swap import load_swapper, plan_swap_outputs, swap_files
 
     plan_swap_outputs(source, target, output, compare, extras.force)  # before loading anything: refusals cost nothing
+    from zoo.recipe.resources import device_problem
+
+    problem = device_problem(device)
+    if problem:
+        raise ZooError(f"--device {problem}")
     parsed = parse_component_args(detector_args, "-a")
     options = None
     if any(value is not None for value in (mask, mask_regions, mask_padding, mask_blur, mask_model, debug_masks)):

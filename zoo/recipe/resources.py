@@ -53,18 +53,20 @@ def machine_memory(device: str) -> tuple[int, str]:
 
 
 def device_problem(device: str) -> str | None:
-    """Why ``device`` cannot run here, or None."""
+    """Why ``device`` (cpu, cuda, cuda:N, mps) cannot run here, or None."""
     import torch
 
     kind, _, index = device.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and not (kind == "cuda" and index.isdigit())):
+        return f"{device}: not a device (use cpu, cuda, cuda:N or mps)"
     if kind == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
-            return f"{device}: this machine has no CUDA device torch can use; use device: cpu (or auto)"
+            return f"{device}: this machine has no CUDA device torch can use; use cpu"
         if index and int(index) >= count:
             return f"{device} does not exist: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}"
     if kind == "mps" and not torch.backends.mps.is_available():
-        return "mps: this machine has no Apple GPU torch can use; use device: cpu (or auto)"
+        return "mps: this machine has no Apple GPU torch can use; use cpu"
     return None
 
 
