@@ -177,7 +177,7 @@ RECIPES += [
      "recipe.yaml:14 stages[0].held_out: the data holds 2 identities, and held_out 0.1 keeps 1 of them for "
      "evaluation: swapping needs at least 2 identities to train on"),
     ("unknown-swapper", BASE.replace("    quantity: 8", "    quantity: 8\n    swapper: nope", 1), [],
-     "recipe.yaml:16 stages[0].swapper: unknown backbone 'nope' (6 backbones available: `zoo list backbone`); plugins "
+     "recipe.yaml:16 stages[0].swapper: unknown backbone 'nope' (7 backbones available: `zoo list backbone`); plugins "
      "that failed to load: broken (`zoo plugins`); a swapper is a registered backbone, 'exact', 'self', or a model "
      "folder given as swapper_model"),
     ("name-dot-dot", BASE.replace("name: tiny", "name: '..'"), [],
