@@ -22,7 +22,7 @@ from PIL import Image
 from zoo.cli import main
 from zoo.errors import RecipeError, ZooError
 from zoo.recipe import load_recipe
-from zoo.recipe.resources import format_bytes, machine_memory
+from zoo.recipe.resources import format_bytes, machine_memory, resolved_device
 from zoo.rundir import claim_run_dir
 BASE = """\
 name: tiny
@@ -56,7 +56,8 @@ def _laughs(indent: str) -> str:
     return textwrap.indent(text, indent)
 
 
-MEMORY = "more than {} {} of memory".format(machine_memory("cpu")[1], format_bytes(machine_memory("cpu")[0]))
+_AVAILABLE, _WHOSE = machine_memory(resolved_device("auto"))  # what `device: auto` runs on here
+MEMORY = f"more than {_WHOSE} {format_bytes(_AVAILABLE)} of memory"
 PNG = b"png"  # a file value: a small real PNG photo is written there
 Files = dict[str, "str | bytes"]
 

@@ -150,9 +150,13 @@ def test_kill_9_anywhere_then_resume_ends_bit_identical(uninterrupted: Path, tmp
         ("zoo.checkpoint:Checkpointer.save", 4, "after", "step 3 of stage 5"),  # mid-stage, the last train
         ("zoo.modelfolder.save:_save_weights", 1, "after", "end of stage 5"),  # during export
     ]
-    for number, (target, call, when, resume_point) in enumerate(kills):
-        kill_when_paused(tmp_path, target, call, when, *(["--resume"] if number else []))
+    resumed_from = None
+    for target, call, when, resume_point in kills:
+        stderr = kill_when_paused(tmp_path, target, call, when, *(["--resume"] if resumed_from else []))
+        if resumed_from:  # this process started exactly where the previous kill left the run
+            assert f"resuming tiny from {resumed_from} (" in stderr, stderr
         assert latest_label(tmp_path) == resume_point, target
+        resumed_from = resume_point
         if target.endswith("_save_tensors"):  # the half-written checkpoint is a hidden temporary, never `latest`
             assert [p.name.startswith(".ckpt-") for p in checkpoints.iterdir() if p.name.endswith(".tmp")] == [True]
         assert not (tmp_path / "run" / "model" / "model.safetensors").exists()

@@ -208,9 +208,9 @@ def parse_recipe(
 
 def _check_machine(check: _Checker, recipe: Recipe) -> int:
     """The device exists and each model part (built on the meta device) fits; returns the memory."""
-    from zoo.recipe.resources import device_problem, format_bytes, machine_memory, part_bytes
+    from zoo.recipe.resources import device_problem, format_bytes, machine_memory, part_bytes, resolved_device
 
-    device = recipe.device if recipe.device != "auto" else "cpu"
+    device = resolved_device(recipe.device)
     problem = device_problem(device)
     if problem:
         check.add(("device",), problem)
@@ -237,13 +237,13 @@ def _more_than(available: int, whose: str) -> str:
 def _check_outputs(check: _Checker, recipe: Recipe, available: int) -> None:
     """The run directory can be created, and the largest sample set fits in memory."""
     from zoo.outputs import OutputError, check_output_folder
-    from zoo.recipe.resources import format_bytes, machine_memory, sample_bytes
+    from zoo.recipe.resources import format_bytes, machine_memory, resolved_device, sample_bytes
 
     try:
         check_output_folder(recipe.run_dir, [], what=f"run directory {recipe.run_dir}")
     except OutputError as error:
         check.add(("output", "dir") if recipe.output.dir else ("name",), str(error))
-    whose = machine_memory(recipe.device if recipe.device != "auto" else "cpu")[1]
+    whose = machine_memory(resolved_device(recipe.device))[1]
     for index, plan in enumerate(recipe.plans):
         needed = sample_bytes(plan.quantity, plan.resolution) if plan.quantity and plan.resolution else 0
         if needed > available:

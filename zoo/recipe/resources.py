@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["device_problem", "format_bytes", "machine_memory", "part_bytes", "sample_bytes"]
+__all__ = ["device_problem", "format_bytes", "machine_memory", "part_bytes", "resolved_device", "sample_bytes"]
 
 #: Adam keeps two moments per trainable parameter, plus its gradient: four copies in all.
 TRAINING_COPIES = 4
@@ -50,6 +50,13 @@ def machine_memory(device: str) -> tuple[int, str]:
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     limit = _cgroup_limit()
     return (min(total, limit) if limit else total), "this machine's"
+
+
+def resolved_device(device: str) -> str:
+    """What ``auto`` becomes when the run starts (see :func:`zoo.distributed.pick_device`)."""
+    import torch
+
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
 
 
 def device_problem(device: str) -> str | None:
