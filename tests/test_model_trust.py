@@ -69,3 +69,18 @@ def test_overwrite_replaces_only_a_model_folder(tmp_path):
     assert str(error.value) == (f"{mine}: holds files that are not a faceswap-zoo model folder (notes.txt); nothing "
                                 "was replaced: choose a new or empty folder")
     assert (mine / "notes.txt").read_text() == "my notes"
+
+
+def test_weights_inside_the_folder_resolve_there_even_through_cache_symlinks(tmp_path):
+    from zoo.modelfolder.validate import confine_weights
+
+    snapshot, blobs = tmp_path / "snapshots" / "abc", tmp_path / "blobs"
+    snapshot.mkdir(parents=True)
+    blobs.mkdir()
+    (blobs / "1234").write_bytes(b"weights")
+    (snapshot / "enc.safetensors").symlink_to(blobs / "1234")  # how huggingface_hub lays out a snapshot
+    args = {"identity": "mobilefacenet", "identity_args": {"weights": "enc.safetensors"}}
+    assert confine_weights(args, snapshot, "parts.generator.args") == {
+        "identity": "mobilefacenet", "identity_args": {"weights": str(snapshot / "enc.safetensors")}}
+    trusted = {"identity_args": {"weights": "hf://someone-else/enc/w.safetensors"}}
+    assert confine_weights(trusted, snapshot, "parts.generator.args", allow_external=True) == trusted

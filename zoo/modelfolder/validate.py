@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,10 @@ def confine_weights(args: Any, folder: Path, where: str, allow_external: bool = 
 
 
 def _inside(folder: Path, value: str, where: str) -> Path:
-    candidate = (folder / value).resolve()
-    if "://" in value or Path(value).is_absolute() or folder.resolve() not in candidate.parents:
+    # lexical, not resolved: a Hub snapshot's files are symlinks into the cache's blob store
+    root = Path(os.path.normpath(folder.absolute()))
+    candidate = Path(os.path.normpath(root / value))
+    if "://" in value or Path(value).is_absolute() or root not in candidate.parents:
         raise ModelFolderError(
             f"{folder / CONFIG_NAME}: {where} names weights outside this model ({value!r}); a model's weights come "
             "from its own folder (load with allow_external_weights=True to trust this config)"
