@@ -23,17 +23,17 @@ def test_memory_bomb_in_config_is_refused_before_allocating(folder):
 
 def test_weights_in_another_repo_are_refused(folder):
     def point_elsewhere(config):
-        config["parts"]["generator"]["args"].update(identity="mobilefacenet",
-                                                    identity_args={"weights": "hf://someone-else/enc/w.safetensors"})
+        config["parts"]["generator"]["args"].update(identity={"name": "mobilefacenet",
+                                                              "weights": "hf://someone-else/enc/w.safetensors"})
 
     path = edit_config(folder, point_elsewhere)
     assert load_error(folder, ModelFolderError) == (
-        f"{path}: parts.generator.args.identity_args.weights names weights outside this model "
+        f"{path}: parts.generator.args.identity.weights names weights outside this model "
         "('hf://someone-else/enc/w.safetensors'); a model's weights come from its own folder (load with "
         "allow_external_weights=True to trust this config)"
     )
     for escape in ("../elsewhere.safetensors", "/etc/passwd"):
-        edit_config(folder, lambda c: c["parts"]["generator"]["args"]["identity_args"].update(weights=escape))
+        edit_config(folder, lambda c: c["parts"]["generator"]["args"]["identity"].update(weights=escape))
         assert f"names weights outside this model ({escape!r})" in load_error(folder, ModelFolderError)
 
 
@@ -79,8 +79,8 @@ def test_weights_inside_the_folder_resolve_there_even_through_cache_symlinks(tmp
     blobs.mkdir()
     (blobs / "1234").write_bytes(b"weights")
     (snapshot / "enc.safetensors").symlink_to(blobs / "1234")  # how huggingface_hub lays out a snapshot
-    args = {"identity": "mobilefacenet", "identity_args": {"weights": "enc.safetensors"}}
+    args = {"identity": {"name": "mobilefacenet", "weights": "enc.safetensors"}}
     assert confine_weights(args, snapshot, "parts.generator.args") == {
-        "identity": "mobilefacenet", "identity_args": {"weights": str(snapshot / "enc.safetensors")}}
-    trusted = {"identity_args": {"weights": "hf://someone-else/enc/w.safetensors"}}
+        "identity": {"name": "mobilefacenet", "weights": str(snapshot / "enc.safetensors")}}
+    trusted = {"identity": {"name": "mobilefacenet", "weights": "hf://someone-else/enc/w.safetensors"}}
     assert confine_weights(trusted, snapshot, "parts.generator.args", allow_external=True) == trusted

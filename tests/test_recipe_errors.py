@@ -179,8 +179,7 @@ RECIPES += [
      "evaluation: swapping needs at least 2 identities to train on"),
     ("unknown-swapper", BASE.replace("    quantity: 8", "    quantity: 8\n    swapper: nope", 1), [],
      "recipe.yaml:16 stages[0].swapper: unknown backbone 'nope' (7 backbones available: `zoo list backbone`); plugins "
-     "that failed to load: broken (`zoo plugins`); a swapper is a registered backbone, 'exact', 'self', or a model "
-     "folder given as swapper_model"),
+     "that failed to load: broken (`zoo plugins`)"),
     ("name-dot-dot", BASE.replace("name: tiny", "name: '..'"), [],
      "recipe.yaml:1 name: would put the run directory outside runs/: use letters, digits, '_', '-' (got '..')"),
 ]

@@ -87,10 +87,11 @@ def part_bytes(kind: str, name: str, args: dict[str, Any]) -> tuple[int, int]:
     from torch import nn
 
     from zoo.modelfolder import strip_weights
+    from zoo.refs import plain
     from zoo.registry import default_registry
 
     with torch.device("meta"):
-        module = default_registry().build(kind, name, **strip_weights(args, name, {}))
+        module = default_registry().build(kind, name, **strip_weights(plain(args), name, {}))
     if not isinstance(module, nn.Module):
         return 0, 0
     count = needed = 0
