@@ -19,11 +19,15 @@ from pathlib import Path
 import pytest
 import torch
 from PIL import Image
+
+import zoo
 from zoo.cli import main
 from zoo.errors import RecipeError, ZooError
 from zoo.recipe import load_recipe
 from zoo.recipe.resources import format_bytes, machine_memory, resolved_device
 from zoo.rundir import claim_run_dir
+
+
 BASE = """\
 name: tiny
 data:
@@ -56,6 +60,7 @@ def _laughs(indent: str) -> str:
     return textwrap.indent(text, indent)
 
 
+BACKBONES = len(zoo.list_components("backbone"))  # other plugins add some: the count is not this table's concern
 _AVAILABLE, _WHOSE = machine_memory(resolved_device("auto"))  # what `device: auto` runs on here
 MEMORY = f"more than {_WHOSE} {format_bytes(_AVAILABLE)} of memory"
 PNG = b"png"  # a file value: a small real PNG photo is written there
@@ -178,8 +183,8 @@ RECIPES += [
      "recipe.yaml:14 stages[0].held_out: the data holds 2 identities, and held_out 0.1 keeps 1 of them for "
      "evaluation: swapping needs at least 2 identities to train on"),
     ("unknown-swapper", BASE.replace("    quantity: 8", "    quantity: 8\n    swapper: nope", 1), [],
-     "recipe.yaml:16 stages[0].swapper: unknown backbone 'nope' (7 backbones available: `zoo list backbone`); plugins "
-     "that failed to load: broken (`zoo plugins`)"),
+     f"recipe.yaml:16 stages[0].swapper: unknown backbone 'nope' ({BACKBONES} backbones available: `zoo list backbone`);"
+     " plugins that failed to load: broken (`zoo plugins`)"),
     ("name-dot-dot", BASE.replace("name: tiny", "name: '..'"), [],
      "recipe.yaml:1 name: would put the run directory outside runs/: use letters, digits, '_', '-' (got '..')"),
 ]
