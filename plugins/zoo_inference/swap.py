@@ -265,11 +265,14 @@ def swap_files(
     """
     source, target, output = Path(source), Path(target), Path(output)
     jobs = plan_swap_outputs(source, target, output, compare, force)
+    debug_paths = _debug_paths(jobs, debug_masks, target.is_dir()) if debug_masks is not None else {}
+    inputs = [("source photo", source), ("target folder" if target.is_dir() else "target photo", target)]
+    for path in debug_paths.values():  # mask pictures obey the same rules as the outputs
+        check_output_file(path, inputs, force=force, what=f"--debug-masks {path}", folder_must_exist=False)
     if target.is_dir():
         output.mkdir(exist_ok=True)
     source_photo = load_image(source)
     preloaded = {target: load_image(target)} if len(jobs) == 1 and jobs[0][0] == target else {}
-    debug_paths = _debug_paths(jobs, debug_masks, target.is_dir()) if debug_masks is not None else {}
     source_face = swapper.source_face(source_photo, where=f"source photo {source}")
     written: list[Path] = []
     with Progress("swap", len(jobs), unit="photo", enabled=progress and len(jobs) > 1) as bar:
