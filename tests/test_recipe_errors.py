@@ -178,7 +178,7 @@ RECIPES += [
      "recipe.yaml:17 stages[1].steps: Input should be a valid integer (got True)"),
     ("bool-seed", BASE, ["seed=true"], "-o seed=true seed: Input should be a valid integer (got True)"),
     ("missing-data-root", BASE.replace("  dataset: synthfaces\n  identities: 8", "  dataset: aligned\n  root: photos"), [],
-     "recipe.yaml:4 data.root: aligned dataset: photos does not exist"),
+     "recipe.yaml:4 data.root: no such folder (relative paths start at {cwd}) (got 'photos')"),
     ("two-identities-one-image-each", BASE.replace("identities: 8", "identities: 2\n  images_per_identity: 1"), [],
      "recipe.yaml:14 stages[0].held_out: the data holds 2 identities, and held_out 0.1 keeps 1 of them for "
      "evaluation: swapping needs at least 2 identities to train on"),
@@ -280,6 +280,7 @@ def test_bad_input_gets_exact_message_and_changes_nothing(
         Path(name).write_bytes(data) if isinstance(data, bytes) else Path(name).write_text(data)
     if expected.startswith("nothing to resume"):
         argv = [*argv, "--resume"]
+    expected = expected.replace("{cwd}", str(tmp_path))
     before = _snapshot(tmp_path)
     started = time.perf_counter()
     with pytest.raises(SystemExit) as exited:
@@ -339,9 +340,13 @@ def test_overrides_reach_nested_keys_and_list_items(tmp_path: Path, monkeypatch:
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).parent.parent / "recipes").glob("*.yaml")))
 def test_shipped_recipes_validate(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # the placeholders the recipes name must exist to validate (a dry run names a missing folder or file)
+    # the placeholders the recipes name must exist to validate (a dry run names a missing folder or file),
+    # and the data folder must hold enough people to swap between (4 people, 2 crops each)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "data" / "faces").mkdir(parents=True)
+    for person in range(4):
+        (tmp_path / "data" / "faces" / f"p{person}").mkdir(parents=True)
+        for photo in range(2):
+            (tmp_path / "data" / "faces" / f"p{person}" / f"{photo}.png").write_bytes(_png())
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "mobilefacenet_casia.safetensors").touch()
     recipe = load_recipe(Path(__file__).parent.parent / "recipes" / name)
