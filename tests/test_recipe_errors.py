@@ -70,7 +70,7 @@ Files = dict[str, "str | bytes"]
 def recipe_case(name: str, text: str, overrides: list[str], expected: str, files: Files | None = None,
                 marks: tuple = ()) -> object:
     """``zoo run recipe.yaml`` (a real run, not a dry run: refusals must come before any work)."""
-    argv = ["run", "recipe.yaml", *(arg for override in overrides for arg in ("-o", override))]
+    argv = ["run", "recipe.yaml", *(arg for override in overrides for arg in ("--set", override))]
     return pytest.param(argv, {"recipe.yaml": text, **(files or {})}, expected, id=name, marks=marks)
 
 
@@ -170,13 +170,13 @@ RECIPES += [
      "recipe.yaml:6 model.generator: adain_swap: resolution must be a power of 2 >= 16, got 33"),
     ("infinite-learning-rate", BASE.replace("steps: 2", "steps: 2\n    lr: .inf"), [],
      "recipe.yaml:18 stages[1].lr: Input should be a finite number (got inf)"),
-    ("infinite-loss-weight", BASE, ["losses.0.weight=.inf"], "-o losses.0.weight=.inf losses[0].weight: must be a "
+    ("infinite-loss-weight", BASE, ["losses.0.weight=.inf"], "--set losses.0.weight=.inf losses[0].weight: must be a "
      "finite number >= 0, got inf"),
     ("steps-10-to-the-30", BASE.replace("steps: 2", f"steps: {10**30}"), [],
      f"recipe.yaml:17 stages[1].steps: Input should be less than or equal to 100000000 (got {10**30})"),
     ("bool-is-not-an-int", BASE.replace("steps: 2", "steps: true"), [],
      "recipe.yaml:17 stages[1].steps: Input should be a valid integer (got True)"),
-    ("bool-seed", BASE, ["seed=true"], "-o seed=true seed: Input should be a valid integer (got True)"),
+    ("bool-seed", BASE, ["seed=true"], "--set seed=true seed: Input should be a valid integer (got True)"),
     ("missing-data-root", BASE.replace("  dataset: synthfaces\n  identities: 8", "  dataset: aligned\n  root: photos"), [],
      "recipe.yaml:4 data.root: no such folder (relative paths start at {cwd}) (got 'photos')"),
     ("two-identities-one-image-each", BASE.replace("identities: 8", "identities: 2\n  images_per_identity: 1"), [],
@@ -196,14 +196,14 @@ CORPUS = [recipe_case(*row) for row in RECIPES] + [
                 "recipe.yaml:19 output.dir: run directory run is a file, not a folder", {"run": "my notes"}),
     recipe_case("output-dir-of-user-files", BASE + "output:\n  dir: mine\n", [],
                 "run directory mine is not empty (metrics.jsonl, model, recipe.yaml) and was not made by `zoo run` "
-                "(no .zoo-run): choose a new or empty directory with -o output.dir=PATH",
+                "(no .zoo-run): choose a new or empty directory with -o DIR",
                 {"mine/recipe.yaml": "mine", "mine/metrics.jsonl": "{}\n", "mine/model/notes.txt": "notes"}),
     recipe_case("recipe-in-its-own-output-dir", BASE + "output:\n  dir: .\n", [],
                 "run directory . is not empty (recipe.yaml) and was not made by `zoo run` (no .zoo-run): choose a new "
-                "or empty directory with -o output.dir=PATH"),
+                "or empty directory with -o DIR"),
     recipe_case("finished-run-whose-checkpoints-were-deleted", BASE, [],
                 "run directory runs/tiny holds a run whose checkpoints are gone (model would be overwritten): choose "
-                "another directory with -o output.dir=PATH",
+                "another directory with -o DIR",
                 {"runs/tiny/.zoo-run": "", "runs/tiny/recipe.yaml": BASE, "runs/tiny/model/config.json": "{}"}),
     recipe_case("export-dir-of-user-files", BASE + "  - stage: export\n    dir: mine\n", [],
                 "recipe.yaml:19 stages[2].dir: mine: holds files that are not a faceswap-zoo model folder (notes.txt); "
@@ -311,7 +311,7 @@ def test_a_second_run_on_a_locked_run_dir_is_refused(tmp_path: Path, monkeypatch
             main(["run", "recipe.yaml"])
     assert exited.value.code == 2
     assert capsys.readouterr().err == (f"error: run directory runs/tiny is in use by another `zoo run` (pid {os.getpid()}): "
-                                       "wait for it to finish, or choose another directory with -o output.dir=PATH\n")
+                                       "wait for it to finish, or choose another directory with -o DIR\n")
     assert sorted(p.name for p in Path("runs/tiny").iterdir()) == [".zoo-run", ".zoo-run.lock"]
 
 

@@ -48,7 +48,7 @@ def _check_resume(recipe: Recipe, existing: Checkpoint | None, resume: bool, for
     if existing is not None and not resume:
         raise ZooError(
             f"{run_dir} already holds a run (checkpoint at {existing.label}); continue it with --resume, "
-            f"or choose another directory with -o output.dir=PATH"
+            f"or choose another directory with -o DIR"
         )
     if resume and existing is None:
         raise ZooError(f"nothing to resume: no checkpoint in {run_dir}")
