@@ -131,24 +131,25 @@ def kill_when_paused(cwd: Path, target: str, call: int, when: str, *args: str) -
 def latest_label(directory: Path) -> str:
     checkpoints = directory / "run" / "checkpoints"
     state = json.loads((checkpoints / (checkpoints / "latest").read_text() / "state.json").read_text())
-    return ("end of" if state["stage_done"] else f"step {state['step']} of") + f" stage {state['stage_index']}"
+    return ("end of" if state["stage_done"] else f"step {state['step']} of") + f" stage {state['stage_index'] + 1}"
 
 
 def test_kill_9_anywhere_then_resume_ends_bit_identical(uninterrupted: Path, tmp_path: Path) -> None:
     """Five hard kills, each at an exact point; every resume starts where the last checkpoint left off.
 
-    Stages: 0 build_groups, 1 train (12 steps), 2 grow, 3 build_groups, 4 train new, 5 train all,
-    6 export; checkpoints every 3 steps. Call numbers count within each (resumed) process.
+    Stages (numbered from 1, as the zoo prints them): 1 build_groups, 2 train (12 steps), 3 grow,
+    4 build_groups, 5 train new, 6 train all, 7 export; checkpoints every 3 steps. Call numbers
+    count within each (resumed) process.
     """
     (tmp_path / "recipe.yaml").write_text(TINY)
     checkpoints = tmp_path / "run" / "checkpoints"
     kills = [
         # (function paused, its call number, before/after it, where the run must resume)
-        ("zoo.checkpoint:Checkpointer.save", 3, "after", "step 6 of stage 1"),  # mid-stage, in training
-        ("zoo_datasets.samples:build_groups", 1, "before", "end of stage 2"),  # during the 32px build_groups
-        ("zoo.checkpoint:_save_tensors", 6, "after", "end of stage 3"),  # mid-way through writing a checkpoint
-        ("zoo.checkpoint:Checkpointer.save", 4, "after", "step 3 of stage 5"),  # mid-stage, the last train
-        ("zoo.modelfolder.save:_save_weights", 1, "after", "end of stage 5"),  # during export
+        ("zoo.checkpoint:Checkpointer.save", 3, "after", "step 6 of stage 2"),  # mid-stage, in training
+        ("zoo_datasets.samples:build_groups", 1, "before", "end of stage 3"),  # during the 32px build_groups
+        ("zoo.checkpoint:_save_tensors", 6, "after", "end of stage 4"),  # mid-way through writing a checkpoint
+        ("zoo.checkpoint:Checkpointer.save", 4, "after", "step 3 of stage 6"),  # mid-stage, the last train
+        ("zoo.modelfolder.save:_save_weights", 1, "after", "end of stage 6"),  # during export
     ]
     resumed_from = None
     for target, call, when, resume_point in kills:
@@ -162,7 +163,7 @@ def test_kill_9_anywhere_then_resume_ends_bit_identical(uninterrupted: Path, tmp
         assert not (tmp_path / "run" / "model" / "model.safetensors").exists()
     result = run_zoo(tmp_path, "--resume")
     assert result.returncode == 0, result.stderr
-    assert "resuming tiny from end of stage 5" in result.stderr
+    assert "resuming tiny from end of stage 6" in result.stderr
     expected, resumed = weights(uninterrupted), weights(tmp_path)
     assert expected.keys() == resumed.keys()
     for name in expected:
@@ -188,12 +189,12 @@ def test_truncated_checkpoint_names_the_file_and_offers_the_previous_one(uninter
     line = result.stderr.strip()
     prefix = f"error: checkpoint file run/checkpoints/{newest.name}/parts.safetensors is unreadable ("
     assert line.startswith(prefix), line
-    assert line.endswith(f"); the previous checkpoint {previous.name} (end of stage 5) reads fine: "
+    assert line.endswith(f"); the previous checkpoint {previous.name} (end of stage 6) reads fine: "
                          f"delete run/checkpoints/{newest.name} to resume from it"), line
     shutil.rmtree(newest)  # as offered: the run continues from the previous checkpoint and ends the same
     result = run_zoo(tmp_path, "--resume")
     assert result.returncode == 0, result.stderr
-    assert "resuming tiny from end of stage 5" in result.stderr
+    assert "resuming tiny from end of stage 6" in result.stderr
     expected, resumed = weights(uninterrupted), weights(tmp_path)
     assert all(torch.equal(expected[name], resumed[name]) for name in expected)
 
