@@ -161,12 +161,12 @@ def test_refuses_to_overwrite_unless_asked(tmp_path):
 
 
 def test_a_crash_while_writing_leaves_no_folder(tmp_path, monkeypatch):
-    import zoo.modelfolder
+    import zoo.modelfolder.save
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(zoo.modelfolder, "render_card", crash)
+    monkeypatch.setattr(zoo.modelfolder.save, "render_card", crash)
     with pytest.raises(KeyboardInterrupt):
         save_tiny(tmp_path / "model")
     assert list(tmp_path.iterdir()) == []
@@ -343,3 +343,4 @@ def test_pickle_weights_are_refused_and_never_opened(folder, tmp_path, suffix):
     assert load_error(folder, WeightsError) == f"{evil}: {refusal}"
     assert load_error(evil, WeightsError) == f"{evil}: {refusal}"
     assert not marker.exists()
+

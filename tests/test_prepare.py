@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,53 @@ def test_bad_detector_argument_fails_before_any_work(tmp_path: Path, capsys: pyt
                           "-a", "bod=x"], capsys)
     assert code == 2 and message.startswith("error: detector 'retinaface': bod: unknown argument")
     assert not (tmp_path / "out").exists()
+
+
+def test_kill_9_mid_prepare_resumes_without_redoing_done_photos(photos: Path, detector_args: list[str],
+                                                                tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out, flag = tmp_path / "out", tmp_path / "paused.flag"
+    pause = Path(__file__).parent / "pause_at.py"
+    command = ["prepare", str(photos), str(out), "--size", str(SIZE), "--no-progress", *detector_args]
+    # paused (then killed) as it starts the third photo: two are done and indexed
+    process = subprocess.Popen([sys.executable, str(pause), "zoo_datasets.prepare:_handle", "3", "before", str(flag),
+                                "--", *command], stderr=subprocess.PIPE, text=True, env={**os.environ})
+    deadline = time.monotonic() + 300
+    while not flag.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)
+    assert flag.exists() and process.returncode == -signal.SIGKILL, stderr
+    assert len(_index(out)) == 2
+    done = {face["crop"] for entry in _index(out).values() for face in entry.get("faces", [])}
+    stamps = {crop: (out / crop).stat().st_mtime_ns for crop in done}
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].startswith(f"prepared {out}: 10 photos (8 new, 2 done before), 5 faces")
+    assert {crop: (out / crop).stat().st_mtime_ns for crop in done} == stamps  # not redone
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_symlinked_person_folder_is_followed(tmp_path: Path) -> None:
+    from zoo_datasets.prepare import photos_in
+
+    (tmp_path / "elsewhere" / "ada").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "ada" / "a.jpg").write_bytes(b"x")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "ada").symlink_to(tmp_path / "elsewhere" / "ada")
+    (tmp_path / "src" / "b.jpg").write_bytes(b"x")
+    assert [p.relative_to(tmp_path / "src").as_posix() for p in photos_in(tmp_path / "src")] == ["ada/a.jpg", "b.jpg"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_output_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.jpg").write_bytes(b"x")
+    (tmp_path / "locked").mkdir(mode=0o500)
+    code, message = _zoo(["prepare", str(tmp_path / "src"), str(tmp_path / "locked" / "out"), "--size", "64"], capsys)
+    assert (code, message) == (2, f"error: output folder {tmp_path / 'locked' / 'out'} cannot be written: "
+                                  f"{tmp_path / 'locked'} is not writable")

@@ -200,3 +200,22 @@ def test_choice_errors_are_zoo_errors(swapper: FaceSwapper) -> None:
     blank = np.full((200, 200, 3), 128, np.uint8)
     with pytest.raises(SwapError, match=r"^photo x has no face \(the detector found none\)$"):
         swapper.source_face(blank, where="photo x")
+
+
+def test_force_replaces_an_existing_output_but_never_an_input(model_dir: Path, detector_args: dict[str, str],
+                                                               wild: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "target.jpg"
+    target.write_bytes((wild / "obama_720p.jpg").read_bytes())
+    out = tmp_path / "out.png"
+    out.write_bytes(b"an older result")
+    code, stdout, stderr = run_cli(cli_args(model_dir, detector_args, "-s", wild / "astronaut.png", "-t", target,
+                                            "-o", out, "--force"), capsys)
+    assert (code, stdout, stderr) == (0, f"{out}\n", "")
+    assert load_image(out).shape == load_image(target).shape
+    before = target.read_bytes()
+    code, _, stderr = run_cli(cli_args(model_dir, detector_args, "-s", wild / "astronaut.png", "-t", target,
+                                       "-o", target, "--force"), capsys)
+    assert (code, stderr) == (2, f"error: -o {target} is the same file as the target photo {target}: refusing to "
+                                 "overwrite an input\n")
+    assert target.read_bytes() == before

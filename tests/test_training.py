@@ -107,23 +107,63 @@ def test_run_writes_model_folder_metrics_grids_and_summary(uninterrupted: Path) 
     assert '"growth": [\n' in config or '"growth": [32]' in config
 
 
-def test_kill_9_then_resume_ends_bit_identical(uninterrupted: Path, tmp_path: Path) -> None:
+PAUSE = Path(__file__).parent / "pause_at.py"
+
+
+def kill_when_paused(cwd: Path, target: str, call: int, when: str, *args: str) -> str:
+    """Run ``zoo run`` until the CALL-th call of TARGET pauses it, ``kill -9`` it there; return its stderr."""
+    flag = cwd / "paused.flag"
+    flag.unlink(missing_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, str(PAUSE), target, str(call), when, str(flag), "--", "run",
+                                "recipe.yaml", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not flag.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)
+    assert flag.exists(), f"never reached {target} call {call} (exit {process.returncode}):\n{stderr}"
+    assert process.returncode == -signal.SIGKILL, stderr  # killed, not finished
+    return stderr
+
+
+def latest_label(directory: Path) -> str:
+    checkpoints = directory / "run" / "checkpoints"
+    state = json.loads((checkpoints / (checkpoints / "latest").read_text() / "state.json").read_text())
+    return ("end of" if state["stage_done"] else f"step {state['step']} of") + f" stage {state['stage_index'] + 1}"
+
+
+def test_kill_9_anywhere_then_resume_ends_bit_identical(uninterrupted: Path, tmp_path: Path) -> None:
+    """Five hard kills, each at an exact point; every resume starts where the last checkpoint left off.
+
+    Stages (numbered from 1, as the zoo prints them): 1 build_groups, 2 train (12 steps), 3 grow,
+    4 build_groups, 5 train new, 6 train all, 7 export; checkpoints every 3 steps. Call numbers
+    count within each (resumed) process.
+    """
     (tmp_path / "recipe.yaml").write_text(TINY)
     checkpoints = tmp_path / "run" / "checkpoints"
-    for kill_after in (2, 5):  # two hard kills at different points of the schedule
-        process = zoo_process(tmp_path, *(["--resume"] if checkpoints.exists() else []))
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and process.poll() is None:
-            written = len(list(checkpoints.glob("ckpt-*"))) if checkpoints.exists() else 0
-            sequence = max((int(p.name.split("-")[1]) for p in checkpoints.glob("ckpt-*")), default=0) if written else 0
-            if sequence >= kill_after:
-                break
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.communicate()
+    kills = [
+        # (function paused, its call number, before/after it, where the run must resume)
+        ("zoo.checkpoint:Checkpointer.save", 3, "after", "step 6 of stage 2"),  # mid-stage, in training
+        ("zoo_datasets.samples:build_groups", 1, "before", "end of stage 3"),  # during the 32px build_groups
+        ("zoo.checkpoint:_save_tensors", 6, "after", "end of stage 4"),  # mid-way through writing a checkpoint
+        ("zoo.checkpoint:Checkpointer.save", 4, "after", "step 3 of stage 6"),  # mid-stage, the last train
+        ("zoo.modelfolder.save:_save_weights", 1, "after", "end of stage 6"),  # during export
+    ]
+    resumed_from = None
+    for target, call, when, resume_point in kills:
+        stderr = kill_when_paused(tmp_path, target, call, when, *(["--resume"] if resumed_from else []))
+        if resumed_from:  # this process started exactly where the previous kill left the run
+            assert f"resuming tiny from {resumed_from} (" in stderr, stderr
+        assert latest_label(tmp_path) == resume_point, target
+        resumed_from = resume_point
+        if target.endswith("_save_tensors"):  # the half-written checkpoint is a hidden temporary, never `latest`
+            assert [p.name.startswith(".ckpt-") for p in checkpoints.iterdir() if p.name.endswith(".tmp")] == [True]
+        assert not (tmp_path / "run" / "model" / "model.safetensors").exists()
     result = run_zoo(tmp_path, "--resume")
     assert result.returncode == 0, result.stderr
-    assert "resuming tiny from" in result.stderr
+    assert "resuming tiny from end of stage 6" in result.stderr
     expected, resumed = weights(uninterrupted), weights(tmp_path)
     assert expected.keys() == resumed.keys()
     for name in expected:
@@ -131,6 +171,32 @@ def test_kill_9_then_resume_ends_bit_identical(uninterrupted: Path, tmp_path: Pa
     full = (uninterrupted / "run" / "metrics.jsonl").read_text().splitlines()
     again = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(full) == len(again)
+    assert not list((tmp_path / "run").glob(".model.*")), "a staging folder of the killed export was left behind"
+
+
+def test_truncated_checkpoint_names_the_file_and_offers_the_previous_one(uninterrupted: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(uninterrupted / "run", tmp_path / "run")
+    (tmp_path / "recipe.yaml").write_text(TINY)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    newest = checkpoints / (checkpoints / "latest").read_text()
+    previous = max(p for p in checkpoints.glob("ckpt-*") if p != newest)
+    parts = newest / "parts.safetensors"
+    parts.write_bytes(parts.read_bytes()[: parts.stat().st_size // 2])
+    result = run_zoo(tmp_path, "--resume")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    line = result.stderr.strip()
+    prefix = f"error: checkpoint file run/checkpoints/{newest.name}/parts.safetensors is unreadable ("
+    assert line.startswith(prefix), line
+    assert line.endswith(f"); the previous checkpoint {previous.name} (end of stage 6) reads fine: "
+                         f"delete run/checkpoints/{newest.name} to resume from it"), line
+    shutil.rmtree(newest)  # as offered: the run continues from the previous checkpoint and ends the same
+    result = run_zoo(tmp_path, "--resume")
+    assert result.returncode == 0, result.stderr
+    assert "resuming tiny from end of stage 6" in result.stderr
+    expected, resumed = weights(uninterrupted), weights(tmp_path)
+    assert all(torch.equal(expected[name], resumed[name]) for name in expected)
 
 
 def test_existing_run_is_never_overwritten(uninterrupted: Path) -> None:

@@ -24,6 +24,6 @@ def parse_assignment(text: str, option: str, shape: str = "key=value", example: 
     if not sep or not key.strip():
         raise ZooError(f"{option} {text!r} must look like {shape} (e.g. {example})")
     try:
-        return key.strip(), load_value(raw) if raw.strip() else ""
+        return key.strip(), load_value(raw, f"{option} {text!r}") if raw.strip() else ""
     except yaml.YAMLError as error:
         raise ZooError(f"{option} {text!r}: value is not valid YAML: {error}") from None

@@ -22,6 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from safetensors import SafetensorError
 
+from zoo.atomic import fsync_dir, fsync_file, write_atomic
 from zoo.errors import ZooError
 
 __all__ = [
@@ -31,29 +32,9 @@ __all__ = [
     "restore_rng",
     "flatten_optimizer_state",
     "unflatten_optimizer_state",
-    "write_atomic",
 ]
 
 POINTER = "latest"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old or the new content, never a mix."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    _fsync_dir(path.parent)
 
 
 def capture_rng() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -149,8 +130,7 @@ def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
     except SafetensorError as error:  # the Rust writer reports a full disk as its own error type
         code = re.search(r"os error (\d+)", str(error))
         raise (OSError(int(code[1]), os.strerror(int(code[1]))) if code else OSError(str(error))) from None
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+    fsync_file(path)
 
 
 class Checkpointer:
@@ -161,14 +141,36 @@ class Checkpointer:
         self.keep = keep
 
     def latest(self) -> Checkpoint | None:
+        """The checkpoint ``latest`` points at; if its folder was deleted, the newest one left.
+
+        A corrupt or truncated file is named, together with the previous checkpoint that still
+        reads: deleting the broken folder (as the message says) resumes from that one.
+        """
         pointer = self.root / POINTER
         if not pointer.is_file():
             return None
         directory = self.root / pointer.read_text().strip()
+        if not directory.is_dir():
+            remaining = self._folders()
+            if not remaining:
+                return None
+            directory = remaining[-1]
         try:
             return self._read(directory)
-        except (OSError, ValueError, KeyError) as error:
-            raise ZooError(f"checkpoint {directory} is unreadable ({error}); delete it to start over") from None
+        except _Unreadable as error:
+            raise ZooError(f"{error}; {self._offer_previous(directory)}") from None
+
+    def _folders(self) -> list[Path]:
+        return sorted(p for p in self.root.glob("ckpt-*") if p.is_dir())
+
+    def _offer_previous(self, broken: Path) -> str:
+        for candidate in reversed([p for p in self._folders() if p.name < broken.name]):
+            try:
+                good = self._read(candidate)
+            except _Unreadable:
+                continue
+            return f"the previous checkpoint {candidate.name} ({good.label}) reads fine: delete {broken} to resume from it"
+        return f"no earlier checkpoint reads: delete {self.root} to start the run over"
 
     def save(self, checkpoint: Checkpoint, sequence: int) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -180,10 +182,10 @@ class Checkpointer:
         try:
             temporary.mkdir()
             self._write(checkpoint, temporary)
-            _fsync_dir(temporary)
+            fsync_dir(temporary)
             shutil.rmtree(final, ignore_errors=True)
             os.replace(temporary, final)
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
             write_atomic(self.root / POINTER, name.encode())
         except OSError as error:
             shutil.rmtree(temporary, ignore_errors=True)
@@ -215,6 +217,7 @@ class Checkpointer:
             "metrics_lines": checkpoint.metrics_lines,
         }
         (directory / "recipe.yaml").write_text(checkpoint.recipe_yaml)
+        fsync_file(directory / "recipe.yaml")
         with open(directory / "state.json", "w") as handle:
             json.dump(state, handle)
             handle.flush()
@@ -222,20 +225,45 @@ class Checkpointer:
 
     @staticmethod
     def _read(directory: Path) -> Checkpoint:
-        state = json.loads((directory / "state.json").read_text())
-        return Checkpoint(
-            stage_index=state["stage_index"],
-            stage_done=state["stage_done"],
-            step=state["step"],
-            recipe_yaml=(directory / "recipe.yaml").read_text(),
-            part_args=state["part_args"],
-            part_tensors=_split(load_file(str(directory / "parts.safetensors"))),
-            artifacts=_split(load_file(str(directory / "artifacts.safetensors"))),
-            artifact_meta=state["artifact_meta"],
-            stage_tensors=load_file(str(directory / "stage.safetensors")),
-            stage_meta=state["stage_meta"],
-            rng_tensors=load_file(str(directory / "rng.safetensors")),
-            rng_meta=state["rng_meta"],
-            metrics_lines=state["metrics_lines"],
-            path=directory,
-        )
+        state = _read_part(directory / "state.json", lambda p: json.loads(p.read_text()))
+        tensors = {
+            name: _read_part(directory / f"{name}.safetensors", lambda p: load_file(str(p)))
+            for name in ("parts", "artifacts", "stage", "rng")
+        }
+        recipe_yaml = _read_part(directory / "recipe.yaml", lambda p: p.read_text())
+        try:
+            return Checkpoint(
+                stage_index=state["stage_index"],
+                stage_done=state["stage_done"],
+                step=state["step"],
+                recipe_yaml=recipe_yaml,
+                part_args=state["part_args"],
+                part_tensors=_split(tensors["parts"]),
+                artifacts=_split(tensors["artifacts"]),
+                artifact_meta=state["artifact_meta"],
+                stage_tensors=tensors["stage"],
+                stage_meta=state["stage_meta"],
+                rng_tensors=tensors["rng"],
+                rng_meta=state["rng_meta"],
+                metrics_lines=state["metrics_lines"],
+                path=directory,
+            )
+        except (KeyError, TypeError) as error:
+            raise _Unreadable(directory / "state.json", f"no field {error}") from None
+
+
+class _Unreadable(Exception):
+    """One file of a checkpoint folder that is missing, truncated or corrupt."""
+
+    def __init__(self, path: Path, reason: object):
+        first = str(reason).strip().splitlines()
+        super().__init__(f"checkpoint file {path} is unreadable ({first[0] if first else type(reason).__name__})")
+
+
+def _read_part(path: Path, reader: Any) -> Any:
+    try:
+        return reader(path)
+    except FileNotFoundError:
+        raise _Unreadable(path, "missing") from None
+    except (OSError, ValueError, SafetensorError) as error:
+        raise _Unreadable(path, error) from None

@@ -176,7 +176,9 @@ def run_command(recipe: str, settings: tuple[str, ...], outputs: tuple[str, ...]
     loaded = load_recipe(recipe, overrides)
     if dry_run:
         from zoo.plan import plan_rows, render_plan
+        from zoo.runner import check_run
 
+        check_run(loaded, resume=resume, force=force)
         if as_json:
             click.echo(json.dumps({"name": loaded.name, "run_dir": str(loaded.run_dir), "plan": plan_rows(loaded),
                                    "threads": current_settings().as_dict()}, indent=2))

@@ -41,10 +41,17 @@ class HubError(ZooError):
 
 
 def from_pretrained(
-    model_id_or_path: str | Path, revision: str | None = None, parts: Iterable[str] = (GENERATOR,)
+    model_id_or_path: str | Path,
+    revision: str | None = None,
+    parts: Iterable[str] = (GENERATOR,),
+    allow_external_weights: bool = False,
 ) -> ModelFolder:
-    """Load a model folder from a local directory or a Hub repo id (``org/name``), strictly."""
-    return load_model_folder(resolve_model(model_id_or_path, revision), parts)
+    """Load a model folder from a local directory or a Hub repo id (``org/name``), strictly.
+
+    ``allow_external_weights`` trusts weight paths in the config that point outside the model's
+    own folder or repo (another Hub repo, an absolute path); by default they are refused.
+    """
+    return load_model_folder(resolve_model(model_id_or_path, revision), parts, allow_external_weights)
 
 
 def resolve_model(model_id_or_path: str | Path, revision: str | None = None) -> Path:

@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -21,6 +21,7 @@ from types import FrameType
 import numpy as np
 import torch
 
+from zoo.atomic import write_atomic
 from zoo.checkpoint import Checkpoint, Checkpointer, restore_rng
 from zoo.context import SUMMARIES, Interrupted, RunContext, StageSummary, WeightedLoss
 from zoo.distributed import DistInfo, barrier, init_distributed, pick_device, shutdown_distributed
@@ -30,9 +31,10 @@ from zoo.recipe.model import Recipe
 from zoo.refs import plain
 from zoo.table import render_table
 from zoo.registry import default_registry
+from zoo.rundir import check_run_dir, claim_run_dir
 from zoo.threads import current_settings
 
-__all__ = ["RunResult", "build_context", "run_header", "run_recipe", "render_summary"]
+__all__ = ["RunResult", "build_context", "check_run", "run_header", "run_recipe", "render_summary"]
 
 
 @dataclass
@@ -46,7 +48,7 @@ def _check_resume(recipe: Recipe, existing: Checkpoint | None, resume: bool, for
     if existing is not None and not resume:
         raise ZooError(
             f"{run_dir} already holds a run (checkpoint at {existing.label}); continue it with --resume, "
-            f"or choose another directory with -o output.dir=PATH"
+            f"or choose another directory with -o DIR"
         )
     if resume and existing is None:
         raise ZooError(f"nothing to resume: no checkpoint in {run_dir}")
@@ -166,17 +168,37 @@ def run_recipe(recipe: Recipe, *, resume: bool = False, force: bool = False) -> 
         shutdown_distributed(info)
 
 
+def check_run(recipe: Recipe, *, resume: bool = False, force: bool = False) -> Checkpoint | None:
+    """Everything about the run directory that can be refused before work: read-only, also for --dry-run.
+
+    Returns the checkpoint a ``resume`` continues from.
+    """
+    existing = Checkpointer(recipe.run_dir).latest()
+    _check_resume(recipe, existing, resume, force, recipe.run_dir)
+    check_run_dir(recipe.run_dir, resume=resume, has_checkpoint=existing is not None)
+    return existing
+
+
 def _run(recipe: Recipe, info: DistInfo, *, resume: bool, force: bool) -> RunResult:
     device = pick_device(recipe.device, info)
     run_dir = recipe.run_dir
     checkpointer = Checkpointer(run_dir)
     existing = checkpointer.latest()
     _check_resume(recipe, existing, resume, force, run_dir)
-    barrier(info)
+    if info.is_main:  # the other ranks never write here; rank 0 refuses for all
+        check_run_dir(run_dir, resume=resume, has_checkpoint=existing is not None)
+    with claim_run_dir(run_dir) if info.is_main else nullcontext():
+        barrier(info)
+        return _run_stages(recipe, info, device, checkpointer, existing)
+
+
+def _run_stages(
+    recipe: Recipe, info: DistInfo, device: torch.device, checkpointer: Checkpointer, existing: Checkpoint | None
+) -> RunResult:
+    run_dir = recipe.run_dir
     _seed_everything(recipe.seed)
     if info.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "recipe.yaml").write_text(recipe.resolved_yaml())
+        write_atomic(run_dir / "recipe.yaml", recipe.resolved_yaml().encode())
     metrics = MetricsLog(run_dir / "metrics.jsonl", enabled=info.is_main)
     if existing is not None:
         metrics.truncate(existing.metrics_lines)

@@ -7,6 +7,7 @@ calls is exactly what a recipe is validated against and what ``zoo info`` prints
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ __all__ = [
     "describe_arguments",
     "format_path",
     "format_validation_error",
+    "reject_bools",
     "validate_args",
 ]
 
@@ -47,15 +49,44 @@ def schema_for(target: Callable[..., Any], name: str) -> type[BaseModel]:
         annotation = hints.get(parameter.name, Any)
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
         fields[parameter.name] = (annotation, default)
-    # validate_default: a reference's default name becomes a checked ComponentRef like a given one
-    config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, protected_namespaces=(), validate_default=True)
+    # validate_default: a reference's default name becomes a checked ComponentRef like a given one;
+    # inf/nan are never a sensible argument (an ``lr: .inf`` trains nothing but NaNs)
+    config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, protected_namespaces=(), validate_default=True,
+                        allow_inf_nan=False)
     return create_model(f"{name}_args", __config__=config, **fields)
+
+
+def _numbers_only(annotation: Any) -> str | None:
+    """'integer' or 'number' when an annotation accepts only ints/floats (and None), else None."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    members = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else (annotation,)
+    members = tuple(m for m in members if m is not type(None))
+    if members and all(m is int for m in members):
+        return "integer"
+    if members and all(m in (int, float) for m in members):
+        return "number"
+    return None
+
+
+def reject_bools(schema: type[BaseModel], args: dict[str, Any]) -> None:
+    """pydantic reads ``steps: true`` as 1; a bool where a number belongs is a mistake, not a 1."""
+    errors = []
+    for name, value in args.items():
+        info = schema.model_fields.get(name)
+        if isinstance(value, bool) and info is not None:
+            kind = _numbers_only(info.annotation)
+            if kind is not None:
+                errors.append({"type": "int_type" if kind == "integer" else "float_type", "loc": (name,), "input": value})
+    if errors:
+        raise ValidationError.from_exception_data(schema.__name__, errors)
 
 
 def validate_args(schema: type[BaseModel], args: dict[str, Any]) -> dict[str, Any]:
     """Validate ``args``; return them coerced, as keyword arguments (defaults filled in)."""
     refs = [name for name, info in schema.model_fields.items() if ref_marker(info.metadata)]
     args = merge_legacy_args(refs, set(schema.model_fields), args) if refs else args
+    reject_bools(schema, args)
     validated = schema.model_validate(args)
     return {field: getattr(validated, field) for field in type(validated).model_fields}
 

@@ -10,7 +10,7 @@ from zoo.context import RunContext, StageSummary
 from zoo.progress import Progress
 from zoo.refs import ComponentRef, Ref, as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
-from zoo_curriculum.planning import generator_resolution
+from zoo_curriculum.planning import check_identities, generator_resolution
 from zoo_curriculum.samples import store_samples
 from zoo_curriculum.splits import training_indices
 from zoo_curriculum.swappers import resolve_swapper
@@ -68,6 +68,7 @@ class BuildTriplets:
 
     def plan(self, state: ScheduleState) -> StagePlan:
         label = _check_resolution(state, self.args["resolution"], self.args["label_resolution"])
+        check_identities(state, self.held_out, ["triplet"])
         state.facts["samples"] = {"resolution": self.args["resolution"], "label_resolution": label,
                                   "quantity": self.args["quantity"], "groups": ["triplet"]}
         source = self.swapper_model or self.swapper.name
@@ -118,6 +119,7 @@ class BuildGroups:
 
     def plan(self, state: ScheduleState) -> StagePlan:
         _check_resolution(state, self.resolution, None)
+        check_identities(state, self.held_out, self.groups)
         state.facts["samples"] = {"resolution": self.resolution, "label_resolution": self.resolution,
                                   "quantity": self.quantity * len(self.groups), "groups": list(self.groups)}
         source = self.swapper_model or self.swapper.name

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
+from zoo.errors import ZooError
 from zoo.refs import ComponentRef
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.evaluate import METRICS
@@ -37,6 +38,15 @@ class Export:
 
     def plan(self, state: ScheduleState) -> StagePlan:
         resolution = generator_resolution(state)
+        if self.dir:
+            from zoo.modelfolder import check_replaceable
+            from zoo.outputs import check_output_folder
+
+            try:
+                check_output_folder(Path(self.dir), [], what=f"export dir {self.dir}")
+                check_replaceable(Path(self.dir))
+            except ZooError as error:
+                raise PlanError("dir", str(error)) from None
         state.facts[EXPORTED] = True
         return StagePlan(f"export model folder to {self.dir or '<run dir>/model'}", resolution)
 

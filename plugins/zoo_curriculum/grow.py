@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
 from zoo.schedule import PlanError, ScheduleState, StagePlan
-from zoo_curriculum.planning import generator_resolution
+from zoo_curriculum.planning import TRAINED, generator_resolution
 
 __all__ = ["Grow", "NEW_PARAMETERS", "FADE"]
 
@@ -31,6 +31,9 @@ class Grow:
         after = self.size or before * 2
         if after <= before:
             raise PlanError("size", f"must be greater than the current output resolution {before}")
+        if not state.facts.get(TRAINED):
+            raise PlanError(None, f"grow before any train stage: nothing was trained at {before}px yet "
+                                  f"(train first, METHODS.md P2 before P3, or start the generator at {after}px)")
         state.resolution = after
         state.grows += 1
         return StagePlan(f"grow {before}px -> {after}px{' with fade-in' if self.fade_in else ''}", after,

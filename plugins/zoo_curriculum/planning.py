@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from zoo.schedule import PlanError, ScheduleState
 
-__all__ = ["generator_resolution", "samples_fact", "require_generator"]
+__all__ = ["TRAINED", "generator_resolution", "samples_fact", "require_generator", "check_identities"]
+
+#: Fact set by a train stage: a grow after it has trained layers to build on.
+TRAINED = "trained"
 
 
 def require_generator(state: ScheduleState) -> dict[str, Any]:
@@ -30,3 +34,23 @@ def samples_fact(state: ScheduleState, field: str | None = None) -> dict[str, An
     if samples is None:
         raise PlanError(field, "no samples yet: add a build_triplets or build_groups stage before this one")
     return samples
+
+
+def check_identities(state: ScheduleState, held_out: float, groups: list[str]) -> None:
+    """The data (as its ``survey`` reports it) holds enough people for these sample groups.
+
+    Swapping needs two training identities (one gives the identity, another receives it) once
+    ``held_out`` of them are set aside; a fake-template group (F1) needs a person with two photos.
+    """
+    data = state.facts.get("data")
+    if data is None:
+        return
+    people = data["identities"]
+    held = max(1, math.floor(people * held_out)) if held_out > 0 else 0
+    if people - held < 2:
+        kept = f", and held_out {held_out:g} keeps {held} of them for evaluation" if held else ""
+        raise PlanError("held_out" if held else None,
+                        f"the data holds {people} identities{kept}: swapping needs at least 2 identities to train on")
+    if "fake_template" in groups and data["most_per_identity"] < 2:
+        raise PlanError("groups", "fake_template groups (F1) need a person with at least two photos; "
+                                  "the data has one photo per identity (use groups: [fake_label])")

@@ -22,12 +22,15 @@ from zoo_curriculum.batches import BatchOrder
 from zoo_curriculum.evaluate import HeldOutPairs, ReferenceRef, held_out_pairs
 from zoo_curriculum.grid import save_grid
 from zoo_curriculum.grow import FADE, NEW_PARAMETERS
-from zoo_curriculum.planning import generator_resolution, samples_fact
+from zoo_curriculum.planning import TRAINED, generator_resolution, samples_fact
 from zoo_curriculum.samples import load_samples
 from zoo_curriculum.trainable import select_trainable
 from zoo_losses.roles import AdversarialSide
 
-__all__ = ["Train"]
+__all__ = ["MAX_STEPS", "Train"]
+
+#: A hundred million steps: months of training on any machine; more is a typo (``1e30``).
+MAX_STEPS = 100_000_000
 
 
 def _make_optimizer(kind: str, parameters: list[nn.Parameter], lr: float, betas: tuple[float, float], weight_decay: float) -> torch.optim.Optimizer:
@@ -54,7 +57,7 @@ class Train:
 
     def __init__(
         self,
-        steps: Annotated[int | None, Field(gt=0, description="optimiser steps (or give epochs)")] = None,
+        steps: Annotated[int | None, Field(gt=0, le=MAX_STEPS, description="optimiser steps (or give epochs)")] = None,
         epochs: Annotated[float | None, Field(gt=0, description="passes over the samples (or give steps)")] = None,
         batch_size: Annotated[int, Field(gt=0, description="global batch per group, split across processes")] = 16,
         lr: Annotated[float, Field(gt=0)] = 2e-4,
@@ -105,6 +108,10 @@ class Train:
             raise PlanError("quantity", f"{self.quantity} is more than the {per_group} samples per group built before")
         quantity = (self.quantity or per_group) * len(self.groups or available)
         steps = self._step_count(self.quantity or per_group)
+        if steps > MAX_STEPS:
+            raise PlanError("epochs", f"{self.epochs:g} epochs of {self.quantity or per_group} samples in batches of "
+                                      f"{self.batch_size} are {steps} steps, more than {MAX_STEPS}")
+        state.facts[TRAINED] = True
         return StagePlan(f"train {steps} steps, batch {self.batch_size}, {self.optimizer} lr {self.lr:g}",
                          resolution, quantity, self.trainable)
 

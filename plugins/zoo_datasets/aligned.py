@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import torch
 from pydantic import Field
 from torch import Tensor
 from zoo.errors import ZooError
 from zoo.paths import ExistingFolder
+from zoo.schedule import PlanError
 from zoo_datasets.base import FaceDataset, Upscaler, resize_faces
 
 __all__ = ["AlignedFaces", "IMAGE_SUFFIXES"]
@@ -24,6 +25,23 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 def _images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _people(root: Path, max_identities: int | None, max_per_identity: int | None) -> list[tuple[str, list[Path]]]:
+    """(person, crops) for every person with at least one crop, limits applied; errors name the root."""
+    if not root.exists():
+        raise ZooError(f"aligned dataset: {root} does not exist")
+    if not root.is_dir():
+        raise ZooError(f"aligned dataset: {root} is not a directory")
+    people = sorted(p for p in root.iterdir() if p.is_dir())
+    if people:
+        folders = [(folder.name, _images_in(folder)) for folder in people[:max_identities]]
+    else:  # a flat folder: every image is its own person
+        folders = [(path.stem, [path]) for path in _images_in(root)[:max_identities]]
+    found = [(name, paths[:max_per_identity]) for name, paths in folders if paths]
+    if not found:
+        raise ZooError(f"aligned dataset: no images ({', '.join(IMAGE_SUFFIXES)}) in {root}")
+    return found
 
 
 class AlignedFaces(FaceDataset):
@@ -37,28 +55,24 @@ class AlignedFaces(FaceDataset):
         max_per_identity: Annotated[int | None, Field(gt=0, description="use only the first N photos per person")] = None,
     ):
         self.root = Path(root)
-        if not self.root.exists():
-            raise ZooError(f"aligned dataset: {self.root} does not exist")
-        if not self.root.is_dir():
-            raise ZooError(f"aligned dataset: {self.root} is not a directory")
-        people = sorted(p for p in self.root.iterdir() if p.is_dir())
-        if people:
-            folders = [(folder.name, _images_in(folder)) for folder in people[:max_identities]]
-        else:  # a flat folder: every image is its own person
-            folders = [(path.stem, [path]) for path in _images_in(self.root)[:max_identities]]
+        folders = _people(self.root, max_identities, max_per_identity)
         self.names: list[str] = []
         self.paths: list[Path] = []
         self.labels: list[int] = []
         for name, paths in folders:
-            chosen = paths[:max_per_identity]
-            if chosen:
-                self.labels += [len(self.names)] * len(chosen)
-                self.paths += chosen
-                self.names.append(name)
-        if not self.paths:
-            raise ZooError(f"aligned dataset: no images ({', '.join(IMAGE_SUFFIXES)}) in {self.root}")
+            self.labels += [len(self.names)] * len(paths)
+            self.paths += paths
+            self.names.append(name)
         self._faces: Tensor | None = None
         self.native_resolution = self._read(0).shape[-1]
+
+    @classmethod
+    def survey(cls, **args: Any) -> dict[str, int]:
+        try:
+            people = _people(Path(args["root"]), args.get("max_identities"), args.get("max_per_identity"))
+        except ZooError as error:
+            raise PlanError("root", str(error)) from None
+        return {"identities": len(people), "most_per_identity": max(len(paths) for _, paths in people)}
 
     def _read(self, index: int) -> Tensor:
         from zoo_faces.image import load_image

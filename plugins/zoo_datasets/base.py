@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -57,6 +57,16 @@ class FaceDataset(ABC):
     supports_exact_swap: bool = False
     #: The licence of the faces, written into model cards; ``None`` = the photos' own (undeclared).
     licence: str | None = None
+
+    @classmethod
+    def survey(cls, **args: Any) -> dict[str, int] | None:
+        """Cheap plan-time facts from the dataset's arguments, without loading any face.
+
+        ``{"identities": people, "most_per_identity": most photos of one person}``, or None when
+        unknown. Raises :class:`zoo.schedule.PlanError` naming the argument (a missing ``root``), so
+        ``zoo run --dry-run`` catches a wrong data root before any work.
+        """
+        return None
 
     @abstractmethod
     def __len__(self) -> int: ...

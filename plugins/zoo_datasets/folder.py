@@ -7,6 +7,7 @@ so recipes can point straight at photos. The cache is an ``aligned`` folder unde
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import json
 import os
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from pydantic import Field
 from torch import Tensor
 from zoo.errors import ZooError
 from zoo.paths import ExistingFolder
+from zoo.schedule import PlanError
 
 from zoo_datasets.aligned import AlignedFaces
 from zoo_datasets.base import FaceDataset, Upscaler
@@ -60,6 +62,19 @@ class PhotoFolder(FaceDataset):
             raise ZooError(f"folder dataset: no face found in any photo of {self.root} (reasons in {self.cache / REPORT})")
         self.crops = AlignedFaces(str(self.cache / FACES_DIR), max_identities=max_identities, max_per_identity=max_per_identity)
         self.native_resolution = size
+
+    @classmethod
+    def survey(cls, **args: Any) -> dict[str, int]:
+        """People and photos per person from the file names: faces are unknown until detected."""
+        from zoo_datasets.prepare import identity_of, photos_in
+
+        root = Path(args["root"])
+        try:
+            photos = photos_in(root)
+        except ZooError as error:
+            raise PlanError("root", f"folder dataset: {error}") from None
+        counts = Counter(identity_of(photo.relative_to(root)) for photo in photos)
+        return {"identities": len(counts), "most_per_identity": max(counts.values())}
 
     def __len__(self) -> int:
         return len(self.crops)

@@ -13,15 +13,16 @@ index line is appended only after its crops exist, so an interrupted run never l
 photo without its crops. A photo that cannot be read, is not an image, or shows no face is
 skipped and reported — one bad file never stops the run.
 
-Identities: photos in ``SRC/<name>/…`` belong to person ``<name>``; a photo directly in ``SRC``
-is a person of its own (and with ``faces="all"`` each of its faces is).
+Identities: photos in ``SRC/<name>/…`` belong to person ``<name>`` (a person folder may be a
+symlink); a photo directly in ``SRC`` is a person of its own (and with ``faces="all"`` each of its
+faces is). ``OUT`` must be new, empty or an earlier ``zoo prepare`` output, and apart from ``SRC``
+(:func:`check_prepare_output`): the photos are never written to.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +30,13 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from zoo.atomic import write_atomic
 from zoo.errors import ZooError
+from zoo.outputs import OutputError, check_output_folder
 from zoo.progress import Progress
 
-__all__ = ["Detector", "PrepareReport", "prepare_folder", "photos_in", "FACES_DIR", "INDEX", "REPORT", "SETTINGS"]
+__all__ = ["Detector", "PrepareReport", "check_prepare_output", "identity_of", "prepare_folder", "photos_in",
+           "FACES_DIR", "INDEX", "REPORT", "SETTINGS"]
 
 FACES_DIR = "faces"
 INDEX = "index.jsonl"
@@ -65,27 +69,36 @@ class PrepareReport:
         return line + (f" (listed in {self.output / REPORT})" if self.skipped else "")
 
 
-def photos_in(source: Path, output: Path | None = None) -> list[Path]:
-    """Every non-hidden file under ``source`` (minus ``output`` if it lies inside), sorted."""
+def photos_in(source: Path) -> list[Path]:
+    """Every non-hidden file under ``source``, sorted; a person folder that is a symlink is followed."""
     if not source.exists():
         raise ZooError(f"photo folder {source} does not exist")
     if not source.is_dir():
         raise ZooError(f"photo folder {source} is not a directory")
-    resolved_output = output.resolve() if output is not None else None
     found = []
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+    for entry in sorted(source.iterdir()):
+        if entry.name.startswith("."):
             continue
-        if resolved_output is not None and resolved_output in path.resolve().parents:
-            continue
-        found.append(path)
+        if entry.is_dir():
+            found += [path for path in sorted(entry.rglob("*"))
+                      if path.is_file() and not any(part.startswith(".") for part in path.relative_to(entry).parts)]
+        elif entry.is_file():
+            found.append(entry)
     if not found:
         raise ZooError(f"photo folder {source} is empty: put photos in it (optionally one subfolder per person)")
     return found
 
 
-def _identity(relative: Path) -> str:
+def check_prepare_output(source: Path, output: Path) -> None:
+    """OUT must be new, empty, or an earlier ``zoo prepare`` output (it has prepare.json), and apart from SRC."""
+    check_output_folder(output, [("photo folder", source)], what=f"output folder {output}")
+    if output.is_dir() and not (output / SETTINGS).is_file() and any(output.iterdir()):
+        raise OutputError(f"output folder {output} is not empty and was not made by `zoo prepare` (no {SETTINGS}): "
+                          "choose a new or empty folder")
+
+
+def identity_of(relative: Path) -> str:
+    """Person of a photo: its folder under SRC, or the photo itself when it lies directly in SRC."""
     return relative.parts[0] if len(relative.parts) > 1 else relative.name
 
 
@@ -93,20 +106,6 @@ def _crop_name(relative: Path, face: int) -> str:
     inner = relative.parts[1:] if len(relative.parts) > 1 else relative.parts
     stem = "__".join(inner)
     return f"{stem}.png" if face == 0 else f"{stem}-{face}.png"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _png(crop: np.ndarray) -> bytes:
@@ -141,7 +140,7 @@ def _check_settings(output: Path, settings: dict[str, Any]) -> None:
             raise ZooError(f"{output} was prepared with {key}={previous.get(key)!r}, not {settings[key]!r}: "
                            f"use another output folder or --{key} {previous.get(key)}")
     else:
-        _atomic_write(path, json.dumps(settings, indent=2).encode())
+        write_atomic(path, json.dumps(settings, indent=2).encode())
 
 
 def _chosen_faces(found: Any, faces: FaceChoice) -> list[int]:
@@ -158,7 +157,7 @@ def _handle(photo: Path, relative: Path, output: Path, size: int, detector: Dete
     from zoo_faces.align import align_face, transform_points
     from zoo_faces.image import ImageError, load_image
 
-    entry: dict[str, Any] = {"photo": relative.as_posix(), "identity": _identity(relative)}
+    entry: dict[str, Any] = {"photo": relative.as_posix(), "identity": identity_of(relative)}
     try:
         image = load_image(photo)
     except ImageError as error:
@@ -173,7 +172,8 @@ def _handle(photo: Path, relative: Path, output: Path, size: int, detector: Dete
         aligned = align_face(image, landmarks, size)
         identity = entry["identity"] if faces == "largest" or len(relative.parts) > 1 else f"{entry['identity']}-{number}"
         crop = Path(FACES_DIR) / identity / _crop_name(relative, number if faces == "all" else 0)
-        _atomic_write(output / crop, _png(aligned.crop))
+        (output / crop).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(output / crop, _png(aligned.crop))
         records.append({
             "crop": crop.as_posix(),
             "identity": identity,
@@ -201,7 +201,10 @@ def prepare_folder(
     source, output = Path(source), Path(output)
     if size < 8:
         raise ZooError(f"--size must be at least 8 pixels, got {size}")
-    photos = photos_in(source, output)
+    if not source.is_dir():
+        photos_in(source)  # the one-line reason: missing, or not a folder
+    check_prepare_output(source, output)
+    photos = photos_in(source)
     output.mkdir(parents=True, exist_ok=True)
     _check_settings(output, {"size": size, "faces": faces, "source": str(source.resolve())})
     index_path = output / INDEX
@@ -231,5 +234,5 @@ def prepare_folder(
             bar.update(faces=report.faces)
     bar.close()
     lines = ["photo\treason"] + [f"{photo}\t{reason}" for photo, reason in report.skipped]
-    _atomic_write(output / REPORT, ("\n".join(lines) + "\n").encode())
+    write_atomic(output / REPORT, ("\n".join(lines) + "\n").encode())
     return report

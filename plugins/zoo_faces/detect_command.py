@@ -39,6 +39,20 @@ def _draw_path(draw: Path, image: Path, count: int) -> Path:
     return draw if count == 1 else draw.with_name(f"{draw.stem}-{image.stem}{draw.suffix}")
 
 
+def _check_draw_paths(draw: Path, images: tuple[Path, ...], force: bool) -> None:
+    """Every picture --draw will write is checked before detecting: never an input, never a silent overwrite."""
+    from zoo.outputs import OutputError, check_output_file, same_path
+
+    inputs = [("input image", image) for image in images]
+    seen: dict[Path, Path] = {}
+    for image in images:
+        path = _draw_path(draw, image, len(images))
+        if path in seen and not same_path(seen[path], image):  # one image named twice draws one picture
+            raise OutputError(f"--draw: {seen[path]} and {image} would both be drawn to {path}: rename one of them")
+        seen[path] = image
+        check_output_file(path, inputs, force=force, what=f"--draw {path}")
+
+
 @click.command("detect")
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--detector", "detector_name", default=DEFAULT_DETECTOR, show_default=True,
@@ -49,9 +63,12 @@ def _draw_path(draw: Path, image: Path, count: int) -> Path:
 @click.option("--draw", type=click.Path(path_type=Path),
               help="Write the picture with numbered boxes and colour-coded landmarks "
                    "(several images: OUT-<name>.png each).")
+@click.option("--force", is_flag=True, help="Overwrite existing --draw pictures (input images never are).")
 def detect_command(images: tuple[Path, ...], detector_name: str, args: tuple[str, ...], as_json: bool,
-                   draw: Path | None) -> None:
+                   draw: Path | None, force: bool) -> None:
     """Find faces (boxes, scores, 5 landmarks) in IMAGE... with a registered detector."""
+    if draw is not None:
+        _check_draw_paths(draw, images, force)
     import zoo
     from zoo_faces.draw import LANDMARK_COLOURS, draw_detections
     from zoo_faces.image import load_image, save_image

@@ -7,6 +7,7 @@ anything unreadable becomes one :class:`ImageError` line naming the file.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from PIL.PngImagePlugin import PngInfo
 
+from zoo.atomic import write_atomic
 from zoo.errors import ZooError
 
 __all__ = ["ImageError", "load_image", "save_image", "to_tensor", "to_uint8"]
@@ -92,14 +94,21 @@ def save_image(
 
     ``text`` (e.g. provenance) goes into PNG text chunks, or for JPEG/WebP/TIFF into EXIF:
     ``Software`` from its ``"Software"`` entry and ``ImageDescription`` as JSON of all of it.
+    The file is encoded in memory and renamed into place (:func:`zoo.atomic.write_atomic`), so an
+    interrupted write never leaves a truncated image under ``path``.
     """
     path = Path(path)
     if not path.parent.is_dir():
         raise ImageError(f"cannot write image {path}: output directory {path.parent} does not exist")
     array = to_uint8(image) if isinstance(image, torch.Tensor) else _checked_uint8(image, path)
+    image_format = Image.registered_extensions().get(path.suffix.lower())
+    if image_format is None:
+        raise ImageError(f"cannot write image {path}: unknown file extension: {path.suffix or '(none)'}")
+    encoded = io.BytesIO()
     try:
-        Image.fromarray(array).save(path, **_metadata(path, text or {}))
-    except ValueError as error:  # PIL: unknown extension
+        Image.fromarray(array).save(encoded, format=image_format, **_metadata(path, text or {}))
+        write_atomic(path, encoded.getvalue())
+    except (ValueError, KeyError) as error:  # PIL: a format it cannot write
         raise ImageError(f"cannot write image {path}: {error}") from None
     except OSError as error:
         raise ImageError(f"cannot write image {path}: {error.strerror or error}") from None

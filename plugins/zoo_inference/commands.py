@@ -80,8 +80,14 @@ def swap_command(
         raise ZooError("use either --face-index or --all-faces, not both")
     extras = SwapExtras(**extra_options)
     video = extras.check(target, output, compare)
-    from zoo_inference.swap import load_swapper, swap_files
+    from zoo_inference.swap import load_swapper, plan_swap_outputs, swap_files
 
+    plan_swap_outputs(source, target, output, compare, extras.force)  # before loading anything: refusals cost nothing
+    from zoo.recipe.resources import device_problem
+
+    problem = device_problem(device)
+    if problem:
+        raise ZooError(f"--device {problem}")
     parsed = parse_component_args(detector_args, "-a")
     options = None
     if any(value is not None for value in (mask, mask_regions, mask_padding, mask_blur, mask_model, debug_masks)):
@@ -105,7 +111,7 @@ def swap_command(
 
     written = swap_files(swapper, source, target, output, face_index, all_faces, compare,
                          on_skip=report_skip if target.is_dir() else None, debug_masks=debug_masks,
-                         select_faces=select_faces)
+                         select_faces=select_faces, force=extras.force)
     for path in written:
         click.echo(str(path))
     if skipped:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from zoo.errors import ZooError
+from zoo.outputs import check_output_file, check_output_folder
 from zoo.progress import Progress
 from zoo_faces.align import align_face, estimate_similarity, paste_back
 from zoo_faces.defaults import DEFAULT_DETECTOR
@@ -31,9 +32,11 @@ __all__ = [
     "FaceSwapper",
     "SwapError",
     "choose_faces",
+    "compare_path",
     "compare_strip",
     "largest_face",
     "load_swapper",
+    "plan_swap_outputs",
     "swap_files",
 ]
 
@@ -200,6 +203,42 @@ def compare_strip(images: Sequence[np.ndarray], height: int | None = None) -> np
     return np.ascontiguousarray(np.concatenate(row[:-1], axis=1))
 
 
+def compare_path(output: Path) -> Path:
+    """Where ``--compare`` writes the source | target | result strip for ``output``."""
+    return output.with_name(f"{output.stem}_compare.png")
+
+
+def plan_swap_outputs(
+    source: str | Path, target: str | Path, output: str | Path, compare: bool = False, force: bool = False
+) -> list[tuple[Path, Path]]:
+    """The (photo, output) pairs of a swap, every output checked before any work (:mod:`zoo.outputs`).
+
+    A single target writes ``output`` (a file; its folder must exist). A target folder writes one
+    PNG per photo into the folder ``output`` (created if its parent exists). No output may be an
+    input or lie inside the target folder; an existing output file needs ``force``.
+    """
+    source, target, output = Path(source), Path(target), Path(output)
+    inputs = [("source photo", source)]
+    if target.is_dir():
+        inputs.append(("target folder", target))
+        check_output_folder(output, inputs, what=f"-o {output}", parents=False)
+        jobs = _folder_jobs(target, output)
+    else:
+        inputs.append(("target photo", target))
+        jobs = [(target, output)]
+    seen: dict[Path, Path] = {}
+    for photo, written in jobs:
+        outputs = [(written, f"-o {written}" if written == output else f"output {written}")]
+        if compare:
+            outputs.append((compare_path(written), f"--compare output {compare_path(written)}"))
+        for path, what in outputs:
+            if path in seen:
+                raise SwapError(f"{seen[path]} and {photo} would both be written to {path}: rename one of them")
+            seen[path] = photo
+            check_output_file(path, inputs, force=force, what=what, folder_must_exist=not target.is_dir())
+    return jobs
+
+
 def swap_files(
     swapper: FaceSwapper,
     source: str | Path,
@@ -212,12 +251,12 @@ def swap_files(
     debug_masks: str | Path | None = None,
     progress: bool = True,
     select_faces: Callable[[np.ndarray, FaceDetections, str], FaceDetections] | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """Swap ``source``'s face into ``target`` (a photo or a folder of photos); returns files written.
 
-    A single target writes ``output`` (a file; its folder must exist). A target folder writes one
-    PNG per photo into the folder ``output`` (created if its parent exists); a photo there that
-    cannot be swapped is reported to ``on_skip`` and the rest go on (without ``on_skip`` the
+    Outputs are planned and checked first (:func:`plan_swap_outputs`). In a target folder, a photo
+    that cannot be swapped is reported to ``on_skip`` and the rest go on (without ``on_skip`` the
     first failure raises). ``compare`` also writes ``<name>_compare.png``: source | target | result.
     ``debug_masks`` writes the masks drawn over each target (a file, or a folder for a target folder).
     ``progress`` shows photos done (a folder) or faces done (one photo with several) on stderr.
@@ -225,14 +264,15 @@ def swap_files(
     those it keeps are replaced.
     """
     source, target, output = Path(source), Path(target), Path(output)
+    jobs = plan_swap_outputs(source, target, output, compare, force)
+    debug_paths = _debug_paths(jobs, debug_masks, target.is_dir()) if debug_masks is not None else {}
+    inputs = [("source photo", source), ("target folder" if target.is_dir() else "target photo", target)]
+    for path in debug_paths.values():  # mask pictures obey the same rules as the outputs
+        check_output_file(path, inputs, force=force, what=f"--debug-masks {path}", folder_must_exist=False)
     if target.is_dir():
-        jobs = _folder_jobs(target, output)
-    else:
-        _check_output_folder(output.parent, output)
-        jobs = [(target, output)]
+        output.mkdir(exist_ok=True)
     source_photo = load_image(source)
     preloaded = {target: load_image(target)} if len(jobs) == 1 and jobs[0][0] == target else {}
-    debug_paths = _debug_paths(jobs, debug_masks, target.is_dir()) if debug_masks is not None else {}
     source_face = swapper.source_face(source_photo, where=f"source photo {source}")
     written: list[Path] = []
     with Progress("swap", len(jobs), unit="photo", enabled=progress and len(jobs) > 1) as bar:
@@ -263,9 +303,8 @@ def swap_files(
                 save_image(debug_paths[photo_path], draw_masks(photo, records))
                 written.append(debug_paths[photo_path])
             if compare:
-                compare_path = out_path.with_name(f"{out_path.stem}_compare.png")
-                save_image(compare_path, compare_strip([source_photo, photo, result]), swapper.provenance)
-                written.append(compare_path)
+                save_image(compare_path(out_path), compare_strip([source_photo, photo, result]), swapper.provenance)
+                written.append(compare_path(out_path))
             bar.update()
     return written
 
@@ -286,17 +325,8 @@ def _debug_paths(jobs: list[tuple[Path, Path]], debug_masks: str | Path, folder:
     return {photo: debug / f"{photo.stem}.png" for photo, _ in jobs}
 
 
-def _check_output_folder(folder: Path, output: Path) -> None:
-    if not folder.is_dir():
-        raise SwapError(f"output directory {folder} does not exist (for -o {output})")
-
-
 def _folder_jobs(target: Path, output: Path) -> list[tuple[Path, Path]]:
     photos = sorted(path for path in target.iterdir() if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)
     if not photos:
         raise SwapError(f"target folder {target} has no images ({', '.join(IMAGE_SUFFIXES)})")
-    if output.exists() and not output.is_dir():
-        raise SwapError(f"-o {output} must be a folder when the target is a folder ({target})")
-    _check_output_folder(output.parent, output)
-    output.mkdir(exist_ok=True)
     return [(photo, output / f"{photo.stem}.png") for photo in photos]

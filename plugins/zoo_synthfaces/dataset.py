@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import torch
 from pydantic import Field
@@ -41,6 +41,10 @@ class SynthFaces(FaceDataset):
         self.seed = seed
         self._cache: OrderedDict[tuple[int, int], Tensor] = OrderedDict()
         self._cached_bytes = 0
+
+    @classmethod
+    def survey(cls, **args: Any) -> dict[str, int]:
+        return {"identities": args["identities"], "most_per_identity": args["images_per_identity"]}
 
     def __len__(self) -> int:
         return self.count_identities * self.per_identity

@@ -17,7 +17,7 @@ from zoo.errors import ZooError
 
 __all__ = ["SwapExtras", "export_command", "swap_options"]
 
-_VIDEO_ONLY = ("codec", "quality", "start", "end", "force", "keyframe_interval", "batch_size", "no_smoothing")
+_VIDEO_ONLY = ("codec", "quality", "start", "end", "keyframe_interval", "batch_size", "no_smoothing")
 _OPTIONS = [
     click.option("--reference", type=click.Path(path_type=Path), default=None,
                  help="Photo of the person to replace: only faces of that person are swapped (photos and videos)."),
@@ -34,7 +34,7 @@ _OPTIONS = [
                  help="Constant rate factor, lower is better [default: 18 for libx264]."),
     click.option("--start", type=click.FloatRange(min=0.0), default=0.0, help="Video: first second to process."),
     click.option("--end", type=click.FloatRange(min=0.0), default=None, help="Video: second to stop at."),
-    click.option("--force", is_flag=True, help="Video: overwrite an existing output."),
+    click.option("--force", is_flag=True, help="Overwrite existing output files (inputs are never overwritten)."),
     click.option("--keyframe-interval", type=click.IntRange(min=1), default=5, show_default=True,
                  help="Video: run the detector every N frames (and whenever a face is lost)."),
     click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,

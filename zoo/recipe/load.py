@@ -6,6 +6,7 @@ every argument matches that component's schema, and whose stages agree with each
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from zoo.recipe.source import LocatedYaml, YamlPath, parse_located, read_recipe_
 from zoo.refs import RefProblem
 from zoo.registry import Registry, default_registry
 from zoo.schedule import PlanError, ScheduleState
-from zoo.schema import format_validation_error, validate_args
+from zoo.schema import format_validation_error, reject_bools, validate_args
 
 __all__ = ["load_recipe", "parse_recipe"]
 
@@ -40,6 +41,7 @@ class _Checker:
 
     def model(self, schema: type[BaseModel], path: YamlPath, data: dict[str, Any]) -> Any:
         try:
+            reject_bools(schema, data)
             return schema.model_validate(data)
         except ValidationError as error:
             self.pydantic(path, error, list(schema.model_fields))
@@ -107,8 +109,8 @@ def _losses(check: _Checker, value: Any) -> list[LossConfig]:
     for index, item in enumerate(value):
         found = check.component(("losses", index), item, "loss", reserved=("weight",))
         weight = item.get("weight", 1.0) if isinstance(item, dict) else 1.0
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            check.add(("losses", index, "weight"), f"must be a number >= 0, got {weight!r}")
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < math.inf:
+            check.add(("losses", index, "weight"), f"must be a finite number >= 0, got {weight!r}")
             continue
         if found:
             losses.append(LossConfig("loss", found[0], found[1], float(weight)))
@@ -127,8 +129,26 @@ def _model(check: _Checker, value: Any) -> dict[str, ComponentConfig]:
     return parts
 
 
+def _survey_data(check: _Checker, recipe: Recipe, state: ScheduleState) -> bool:
+    """Let the dataset report what it holds (``FaceDataset.survey``) so stages can plan against it."""
+    target = check.registry.get("dataset", recipe.data.name).load()
+    survey = getattr(target, "survey", None)
+    if not callable(survey):
+        return True
+    try:
+        facts = survey(**recipe.data.args)
+    except PlanError as error:
+        check.add(("data",) + ((error.field,) if error.field else ()), error.message)
+        return False
+    if facts is not None:
+        state.facts["data"] = facts
+    return True
+
+
 def _plan(check: _Checker, recipe: Recipe) -> None:
     state = ScheduleState(recipe=recipe)
+    if not _survey_data(check, recipe, state):
+        return
     for index, config in enumerate(recipe.stages):
         path: YamlPath = ("stages", index)
         try:
@@ -176,10 +196,60 @@ def parse_recipe(
         path=Path(file),
         resolved=data,
     )
-    _plan(check, recipe)
+    available = _check_machine(check, recipe)
+    if not check.problems:
+        _plan(check, recipe)
+    if not check.problems:
+        _check_outputs(check, recipe, available)
     if check.problems:
         raise RecipeError(check.problems)
     return recipe
+
+
+def _check_machine(check: _Checker, recipe: Recipe) -> int:
+    """The device exists and each model part (built on the meta device) fits; returns the memory."""
+    from zoo.recipe.resources import device_problem, format_bytes, machine_memory, part_bytes, resolved_device
+
+    device = resolved_device(recipe.device)
+    problem = device_problem(device)
+    if problem:
+        check.add(("device",), problem)
+        return 0
+    available, whose = machine_memory(device)
+    for part, config in recipe.model.items():
+        try:
+            count, needed = part_bytes("backbone", config.name, config.args)
+        except ZooError as error:
+            check.add(("model", part), str(error))
+            continue
+        if needed > available:
+            check.add(("model", part), f"this {part} needs ~{format_bytes(needed)} to train ({count:,} parameters, "
+                                       f"with gradients and optimiser state), {_more_than(available, whose)}")
+    return available
+
+
+def _more_than(available: int, whose: str) -> str:
+    from zoo.recipe.resources import format_bytes
+
+    return f"more than {whose} {format_bytes(available)} of memory"
+
+
+def _check_outputs(check: _Checker, recipe: Recipe, available: int) -> None:
+    """The run directory can be created, and the largest sample set fits in memory."""
+    from zoo.outputs import OutputError, check_output_folder
+    from zoo.recipe.resources import format_bytes, machine_memory, resolved_device, sample_bytes
+
+    try:
+        check_output_folder(recipe.run_dir, [], what=f"run directory {recipe.run_dir}")
+    except OutputError as error:
+        check.add(("output", "dir") if recipe.output.dir else ("name",), str(error))
+    whose = machine_memory(resolved_device(recipe.device))[1]
+    for index, plan in enumerate(recipe.plans):
+        needed = sample_bytes(plan.quantity, plan.resolution) if plan.quantity and plan.resolution else 0
+        if needed > available:
+            check.add(("stages", index, "quantity"), f"{plan.quantity} samples at {plan.resolution}px need "
+                                                     f"~{format_bytes(needed)}, {_more_than(available, whose)}")
+            return  # the stages after it use the same samples
 
 
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from zoo.schedule import StagePlan
 
@@ -58,10 +59,20 @@ class TopLevel(BaseModel):
     """The scalar top-level settings; component sections are validated against the registry."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[\w.\-]+$")
-    seed: int = 0
+    name: str = Field(pattern=r"^[\w.\-]+$", max_length=200)
+    seed: int = Field(0, ge=0, le=2**64 - 1, description="torch accepts seeds of at most 64 bits")
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")
     description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _stays_inside_runs(cls, name: str) -> str:
+        """The default run directory is ``runs/<name>``: '.' or '..' would be runs/ itself or its parent."""
+        if set(name) == {"."}:
+            raise PydanticCustomError(
+                "run_name", "would put the run directory outside runs/: use letters, digits, '_', '-'"
+            )
+        return name
 
 
 SECTIONS = ("name", "description", "seed", "device", "data", "model", "losses", "stages", "output")

@@ -16,9 +16,26 @@ import yaml
 from zoo.errors import RecipeError, ZooError
 from zoo.schema import format_path
 
-__all__ = ["YamlPath", "LocatedYaml", "RecipeLoader", "load_value", "read_recipe_text", "parse_located"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_RECIPE_BYTES",
+    "MAX_VALUES",
+    "YamlPath",
+    "LocatedYaml",
+    "RecipeLoader",
+    "check_yaml_bounds",
+    "load_value",
+    "read_recipe_text",
+    "parse_located",
+]
 
 YamlPath = tuple[str | int, ...]
+
+#: Limits far above any real recipe, low enough that a hostile file fails in milliseconds: a
+#: "billion laughs" alias bomb, or thousands of nested brackets (PyYAML composes recursively).
+MAX_RECIPE_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
 
 
 class RecipeLoader(yaml.SafeLoader):
@@ -43,8 +60,45 @@ RecipeLoader.add_implicit_resolver(
 )
 
 
-def load_value(text: str) -> Any:
-    """Parse a YAML scalar or snippet (an override value) with the recipe's rules."""
+def check_yaml_bounds(text: str, where: str) -> None:
+    """Refuse YAML that is too large, nested too deeply, or whose aliases expand too far.
+
+    Works on the parser's event stream, before anything is composed or constructed: each
+    collection's expanded size is counted once (an alias adds its anchor's size), so an alias
+    bomb of 10^9 leaves is measured from its few hundred bytes without being expanded.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_RECIPE_BYTES:
+        raise ZooError(f"{where}: {size} bytes is more than a recipe may hold ({MAX_RECIPE_BYTES} bytes)")
+    anchored: dict[str, int] = {}
+    open_collections: list[list[Any]] = [[None, 0]]  # [anchor, values inside so far]
+    for event in yaml.parse(text, Loader=RecipeLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.CollectionStartEvent):
+            open_collections.append([event.anchor, 0])
+            if len(open_collections) - 1 > MAX_DEPTH:
+                raise ZooError(f"{where}:{line}: nested more than {MAX_DEPTH} levels deep")
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, count = open_collections.pop()
+            count += 1
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, count = event.anchor, 1
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, count = None, anchored.get(event.anchor, 1)
+        else:
+            continue
+        if anchor is not None:
+            anchored[anchor] = count
+        open_collections[-1][1] += count
+        if open_collections[-1][1] > MAX_VALUES:
+            raise ZooError(f"{where}:{line}: aliases expand the YAML to more than {MAX_VALUES} values "
+                           "(an alias bomb?); write the values out instead")
+
+
+def load_value(text: str, where: str = "value") -> Any:
+    """Parse a YAML scalar or snippet (an override value) with the recipe's rules and bounds."""
+    check_yaml_bounds(text, where)
     return yaml.load(text, Loader=RecipeLoader)  # noqa: S506 - RecipeLoader is a SafeLoader
 
 
@@ -76,6 +130,9 @@ def read_recipe_text(path: Path) -> str:
         raise ZooError(f"recipe not found: {path}")
     if path.is_dir():
         raise ZooError(f"recipe path is a directory, not a YAML file: {path}")
+    size = path.stat().st_size
+    if size > MAX_RECIPE_BYTES:
+        raise ZooError(f"{path}: {size} bytes is more than a recipe may hold ({MAX_RECIPE_BYTES} bytes)")
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -101,9 +158,10 @@ def _walk(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], problems:
 
 
 def parse_located(text: str, file: str) -> LocatedYaml:
-    """Parse one YAML document safely (no Python tags), recording line numbers."""
+    """Parse one YAML document safely (no Python tags, bounded), recording line numbers."""
     loader = RecipeLoader(text)
     try:
+        check_yaml_bounds(text, file)
         node = loader.get_single_node()
         if node is None:
             raise ZooError(f"{file}: the recipe is empty")
