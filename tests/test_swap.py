@@ -154,8 +154,16 @@ def test_cli_batch_folder_skips_photos_without_faces(model_dir: Path, detector_a
         "swap: 3/3 photo",  # progress: plain lines when stderr is not a terminal
         f"error: 1 photo(s) in {targets} could not be swapped (see above)",
     ]
-    assert code == 2
+    assert code == 3  # partial success: the other photos were written
     assert load_image(out / "obama_partial_face.png").shape == load_image(wild / "obama_partial_face.jpg").shape
+    again = tmp_path / "again"
+    code, stdout, _ = run_cli(cli_args(model_dir, detector_args, "-s", wild / "Tom_Cruise_avp_2014_4.jpg",
+                                       "-t", targets, "-o", again, "--json"), capsys)
+    import json
+
+    assert code == 3 and json.loads(stdout) == {
+        "written": [str(again / "astronaut.png"), str(again / "obama_partial_face.png")],
+        "skipped": [str(targets / "dogs_no_face.jpg")]}
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ZooError",
+    "PartialSuccess",
     "ComponentNotFound",
     "PluginConflict",
     "ArgumentError",
@@ -17,9 +18,19 @@ __all__ = [
 
 
 class ZooError(Exception):
-    """Bad input from the user or the environment, reported as one line."""
+    """Bad input from the user or the environment, reported as one line (exit code 2, like a bad flag).
+
+    Exit codes: 0 done; 2 bad input (a flag, a recipe, a file); 3 partial success (some inputs of a
+    batch were skipped, each one said); 130 interrupted (a checkpoint or partial output was kept).
+    """
 
     exit_code = 2
+
+
+class PartialSuccess(ZooError):
+    """Some items of a batch were done and written, others skipped with their reasons."""
+
+    exit_code = 3
 
 
 class ComponentNotFound(ZooError, LookupError):

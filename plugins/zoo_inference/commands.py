@@ -6,13 +6,14 @@ so that ``zoo --help`` stays fast.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from zoo.assignments import parse_assignment
-from zoo.errors import ZooError
+from zoo.errors import PartialSuccess, ZooError
 from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_JUDGE
 from zoo_video.options import SwapExtras, swap_options
 
@@ -54,6 +55,7 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--mask-model", default=None, help="Segmenter model folder for --mask occlusion (recipes/occlusion_mask.yaml).")
 @click.option("--debug-masks", type=click.Path(path_type=Path), default=None,
               help="Also write the masks drawn over the target here (a folder for a target folder).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"written": [...], "skipped": [...]} on stdout.')
 @swap_options
 def swap_command(
     model: str,
@@ -73,6 +75,7 @@ def swap_command(
     mask_blur: float | None,
     mask_model: str | None,
     debug_masks: Path | None,
+    as_json: bool,
     **extra_options: Any,
 ) -> None:
     """Put the source photo's face identity into the target photo(s) or video, keeping pose, expression and light."""
@@ -100,7 +103,8 @@ def swap_command(
 
         swapper.masker = load_masker(options, mask_model, swapper.generator, device)
     if video:
-        click.echo(extras.swap_video(swapper, model, revision, source, target, output, face_index, all_faces))
+        written_video = extras.swap_video(swapper, model, revision, source, target, output, face_index, all_faces)
+        click.echo(json.dumps({"written": [str(written_video)], "skipped": []}) if as_json else written_video)
         return
     select_faces = extras.photo_filter(swapper, model, revision)
     skipped: list[Path] = []
@@ -112,10 +116,13 @@ def swap_command(
     written = swap_files(swapper, source, target, output, face_index, all_faces, compare,
                          on_skip=report_skip if target.is_dir() else None, debug_masks=debug_masks,
                          select_faces=select_faces, force=extras.force)
-    for path in written:
-        click.echo(str(path))
+    if as_json:
+        click.echo(json.dumps({"written": [str(path) for path in written], "skipped": [str(path) for path in skipped]}))
+    else:
+        for path in written:
+            click.echo(str(path))
     if skipped:
-        raise ZooError(f"{len(skipped)} photo(s) in {target} could not be swapped (see above)")
+        raise PartialSuccess(f"{len(skipped)} photo(s) in {target} could not be swapped (see above)")
 
 
 @click.command("eval")
