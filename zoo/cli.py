@@ -190,7 +190,7 @@ def run_command(recipe: str, settings: tuple[str, ...], outputs: tuple[str, ...]
     if nproc > 1:
         from zoo.launch import launch_torchrun
 
-        sys.exit(launch_torchrun(recipe, overrides, nproc=nproc, resume=resume, force=force))
+        sys.exit(launch_torchrun(recipe, overrides, nproc=nproc, resume=resume, force=force, as_json=as_json))
     from dataclasses import asdict
 
     from zoo.runner import run_recipe

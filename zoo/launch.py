@@ -11,12 +11,13 @@ from zoo.threads import ThreadSettings, current_settings
 __all__ = ["launch_torchrun"]
 
 
-def launch_torchrun(recipe: str, overrides: list[str], *, nproc: int, resume: bool, force: bool) -> int:
+def launch_torchrun(recipe: str, overrides: list[str], *, nproc: int, resume: bool, force: bool,
+                    as_json: bool = False) -> int:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
                "-m", "zoo", "run", recipe]
     for override in overrides:
         command += ["--set", override]
-    command += ["--resume"] * resume + ["--force"] * force
+    command += ["--resume"] * resume + ["--force"] * force + ["--json"] * as_json
     return subprocess.call(command, env=child_environment(nproc))
 
 
