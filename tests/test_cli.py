@@ -106,8 +106,8 @@ def test_bad_recipe_lists_every_problem(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
 
 
-def test_dry_run_prints_resolved_recipe_and_plan() -> None:
-    result = zoo("run", "recipes/quickstart.yaml", "--dry-run", "--set", "stages.1.lr=5e-4")
+def test_dry_run_prints_resolved_recipe_and_plan(tmp_path: Path) -> None:
+    result = zoo("run", "recipes/quickstart.yaml", "--dry-run", "--set", "stages.1.lr=5e-4", "-o", str(tmp_path / "r"))
     assert result.returncode == 0, result.stderr
     assert "lr: 0.0005" in result.stdout
     assert "plan for 'quickstart'" in result.stdout
@@ -152,5 +152,5 @@ def test_run_o_is_the_run_directory_and_set_changes_a_value(tmp_path: Path) -> N
 
     plan = json.loads(done.stdout)
     assert plan["run_dir"] == str(tmp_path / "here") and plan["plan"][1]["action"].startswith("train 7 steps")
-    old = zoo("run", "quickstart", "--dry-run", "-o", "stages.1.steps=7")
+    old = zoo("run", "quickstart", "--dry-run", "-o", "stages.1.steps=7", "-o", str(tmp_path / "old"))
     assert old.returncode == 0 and old.stderr.startswith("warning: 'zoo run -o stages.1.steps=7' is deprecated")

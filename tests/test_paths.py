@@ -22,11 +22,13 @@ def test_dry_run_names_a_missing_data_folder_with_its_recipe_line(tmp_path: Path
                              "(got 'data/faces')\n")
 
 
-def test_dry_run_passes_once_the_folder_exists(tmp_path: Path) -> None:
+def test_an_existing_but_empty_data_folder_is_named_too(tmp_path: Path) -> None:
     (tmp_path / "faces").mkdir()
     result = subprocess.run([sys.executable, "-m", "zoo", "run", "progressive", "--dry-run", "--set", "data.root=faces"],
                             cwd=tmp_path, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("error: --set data.root=faces data.root: aligned dataset: no images "
+                             "(.png, .jpg, .jpeg, .bmp, .webp) in faces\n")
 
 
 def test_weights_must_be_an_existing_file_or_a_remote_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,10 +40,12 @@ def test_png_and_jpeg_outputs_carry_provenance(model_dir: Path, assets: Path, tm
         "faceswap-zoo:revision": f"sha256:{digest}",
     }
     for name in ("out.png", "out.jpg"):
-        swap_files(swapper, wild / "astronaut.png", wild / "astronaut.png", tmp_path / name, compare=True)
-        assert read_provenance(tmp_path / name) == expected
-        assert read_provenance(tmp_path / name.replace("out", "out_compare").replace(".jpg", ".png")) == expected
-    with Image.open(tmp_path / "out.jpg") as jpeg:
+        folder = tmp_path / name.replace(".", "_")  # each its own folder: both would write out_compare.png
+        folder.mkdir()
+        swap_files(swapper, wild / "astronaut.png", wild / "astronaut.png", folder / name, compare=True)
+        assert read_provenance(folder / name) == expected
+        assert read_provenance(folder / "out_compare.png") == expected
+    with Image.open(tmp_path / "out_jpg" / "out.jpg") as jpeg:
         assert jpeg.getexif()[0x0131] == f"faceswap-zoo {zoo.__version__}"  # EXIF Software, what exiftool shows
-    with Image.open(tmp_path / "out.png") as png:
+    with Image.open(tmp_path / "out_png" / "out.png") as png:
         assert png.text["faceswap-zoo:made_by"] == "faceswap-zoo"

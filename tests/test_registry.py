@@ -28,7 +28,7 @@ def test_third_party_plugin_is_discovered_from_its_installed_entry_point(registr
     assert spec.distribution == "zoo-example-plugin"
     assert spec.plugin == "example"
     info = next(i for i in registry.plugins if i.name == "example")
-    assert info.ok and info.version == "0.3.1" and info.components == {"backbone": 1, "loss": 1, "stage": 1}
+    assert info.ok and info.version == "0.3.1" and info.components == {"backbone": 1, "loss": 1, "stage": 2}
 
 
 def test_broken_plugin_is_recorded_and_others_keep_working(registry: Registry) -> None:
@@ -50,7 +50,7 @@ def test_zoo_plugins_list_selects_by_plugin_or_distribution(monkeypatch: pytest.
     monkeypatch.setenv("ZOO_PLUGINS", "zoo-example-plugin,losses")
     registry = Registry.from_entry_points()
     assert sorted(i.name for i in registry.plugins) == ["example", "losses"]
-    assert [s.name for s in registry.list("stage")] == ["example_note"]
+    assert [s.name for s in registry.list("stage")] == ["example_note", "example_warmup"]
 
 
 def test_listing_does_not_import_targets_or_torch() -> None:

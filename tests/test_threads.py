@@ -67,7 +67,7 @@ def test_torch_imported_first_is_left_alone_and_said_so() -> None:
 
 def test_zoo_run_says_its_thread_settings_in_the_header_and_json(tmp_path: Path) -> None:
     recipe = Path(__file__).parent.parent / "recipes" / "quickstart.yaml"
-    dry = subprocess.run([sys.executable, "-m", "zoo", "run", str(recipe), "--dry-run", "--json"],
+    dry = subprocess.run([sys.executable, "-m", "zoo", "run", str(recipe), "--dry-run", "--json", "-o", str(tmp_path / "r")],
                          capture_output=True, text=True, env=_clean_env(OMP_NUM_THREADS="1"))
     assert dry.returncode == 0, dry.stderr
     payload = json.loads(dry.stdout)

@@ -82,7 +82,7 @@ def read_recipe(folder: Path) -> dict[str, Any] | None:
     """The recipe a model folder was trained with (``recipe.yaml``), if it has one."""
     import yaml
 
-    from zoo.modelfolder import RECIPE_NAME
+    from zoo.modelfolder.layout import RECIPE_NAME
 
     path = Path(folder) / RECIPE_NAME
     if not path.is_file():
