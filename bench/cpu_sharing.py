@@ -6,7 +6,7 @@ run summary. Two thread setups are compared side by side:
 
 - ``before``: torch imported before ``zoo``, so ``zoo.threads`` leaves OpenMP as it comes (active
   spin-waiting, one thread per CPU) — what every run did before thread settings existed;
-- ``zoo``: a plain ``zoo run`` (passive waiting, threads from the CPUs this process may use).
+- ``zoo``: a plain ``zoo run`` (a short spin then sleep, threads from the CPUs this process may use).
 
 Reported: images/s alone and beside a twin, the slowdown (alone / beside; fair sharing is 2x),
 zoo's alone-speed against before's, and the DDP step rate of 2 ranks vs 1 on the same cores.

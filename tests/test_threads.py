@@ -1,4 +1,4 @@
-"""CPU thread settings (zoo.threads): passive waiting, CPUs shared among local ranks, the user wins."""
+"""CPU thread settings (zoo.threads): a short spin then sleep, CPUs shared among local ranks, the user wins."""
 
 from __future__ import annotations
 
@@ -14,15 +14,17 @@ from zoo.threads import available_cpus, configure_threads
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "LOCAL_WORLD_SIZE")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "LOCAL_WORLD_SIZE")}
     return {**env, **extra}
 
 
-def test_defaults_are_passive_waiting_and_every_available_cpu() -> None:
+def test_defaults_are_a_short_spin_then_sleep_and_every_available_cpu() -> None:
     env: dict[str, str] = {}
     settings = configure_threads(env)
-    assert env == {"OMP_NUM_THREADS": str(available_cpus()), "OMP_WAIT_POLICY": "PASSIVE"}
-    assert (settings.threads, settings.threads_source, settings.wait_policy) == (available_cpus(), "auto", "PASSIVE")
+    assert env == {"OMP_NUM_THREADS": str(available_cpus()), "GOMP_SPINCOUNT": threads.SPIN_COUNT}
+    assert (settings.threads, settings.threads_source, settings.wait_policy) == (
+        available_cpus(), "auto", f"SPIN {threads.SPIN_COUNT} THEN SLEEP")
 
 
 def test_torchrun_ranks_on_one_machine_share_its_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,7 +32,8 @@ def test_torchrun_ranks_on_one_machine_share_its_cpus(monkeypatch: pytest.Monkey
     env = {"LOCAL_WORLD_SIZE": "3"}
     settings = configure_threads(env)
     assert env["OMP_NUM_THREADS"] == "2" and settings.local_processes == 3
-    assert settings.describe() == "2 threads (auto: 8 CPUs / 3 local processes), OpenMP waiting passive"
+    assert settings.describe() == ("2 threads (auto: 8 CPUs / 3 local processes), OpenMP waiting "
+                                   f"spin {threads.SPIN_COUNT} then sleep")
 
 
 def test_the_users_settings_always_win() -> None:
@@ -51,10 +54,10 @@ def test_a_cgroup_quota_caps_the_cpu_count(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_import_zoo_sets_the_pool_before_torch_starts_it() -> None:
-    code = "import zoo, os, torch; print(torch.get_num_threads(), os.environ['OMP_WAIT_POLICY'])"
+    code = "import zoo, os, torch; print(torch.get_num_threads(), os.environ['GOMP_SPINCOUNT'])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=_clean_env()).stdout.split()
-    assert out == [str(available_cpus()), "PASSIVE"]
+    assert out == [str(available_cpus()), threads.SPIN_COUNT]
 
 
 def test_torch_imported_first_is_left_alone_and_said_so() -> None:
@@ -71,7 +74,8 @@ def test_zoo_run_says_its_thread_settings_in_the_header_and_json(tmp_path: Path)
                          capture_output=True, text=True, env=_clean_env(OMP_NUM_THREADS="1"))
     assert dry.returncode == 0, dry.stderr
     payload = json.loads(dry.stdout)
-    assert payload["threads"] == {"threads": 1, "threads_source": "OMP_NUM_THREADS", "omp_wait_policy": "PASSIVE",
+    assert payload["threads"] == {"threads": 1, "threads_source": "OMP_NUM_THREADS",
+                                  "omp_wait_policy": f"SPIN {threads.SPIN_COUNT} THEN SLEEP",
                                   "cpus": available_cpus(), "local_processes": 1}
     assert [row["stage"] for row in payload["plan"]][:2] == [1, 2]
 
@@ -107,7 +111,7 @@ def test_a_real_run_starts_with_the_header_line(tmp_path: Path) -> None:
     cpus = available_cpus()
     assert done.stderr.splitlines()[0] == (
         f"zoo run tiny: 2 stages, 1 process, device cpu, {cpus} thread{'s' * (cpus > 1)} "
-        f"(auto: {cpus} CPUs / 1 local process), OpenMP waiting passive"
+        f"(auto: {cpus} CPUs / 1 local process), OpenMP waiting spin {threads.SPIN_COUNT} then sleep"
     )
     summary = json.loads(done.stdout)
     assert summary["threads"]["threads_source"] == "auto"

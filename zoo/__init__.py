@@ -39,7 +39,7 @@ __version__ = "0.1.0"
 # albumentations checks PyPI for updates on import unless told not to; a training tool must not phone home.
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
-# Before anything imports torch: passive OpenMP waiting and a thread count that shares the CPU (zoo.threads).
+# Before anything imports torch: a short OpenMP spin, then sleep, and a thread count that shares the CPU (zoo.threads).
 configure_threads()
 
 

@@ -1,10 +1,11 @@
 """CPU thread settings, chosen before torch starts its OpenMP pool.
 
-OpenMP's default is to spin-wait between parallel regions. Alone on a machine that is harmless;
-beside any other busy process (a second training, the other DDP rank, a ``zoo swap`` while
-training, a test suite's subprocesses) the spinning threads steal the cores the real work needs,
-and a run becomes ~40x slower instead of the fair 2x. So the zoo asks for passive waiting and
-sizes the intra-op pool from the CPUs this process may actually use (affinity mask, cgroup quota),
+OpenMP's default is to spin-wait long between parallel regions. Alone on a machine that is
+harmless; beside any other busy process (a second training, the other DDP rank, a ``zoo swap``
+while training, a test suite's subprocesses) the spinning threads steal the cores the real work
+needs, and a run becomes many times slower instead of the fair 2x. Fully passive waiting fixes
+sharing but costs a run alone ~40 % (every parallel region pays a wake-up), so the zoo asks for a
+short spin, then sleep (``GOMP_SPINCOUNT``; measured by ``bench/cpu_sharing.py``), and sizes the intra-op pool from the CPUs this process may actually use (affinity mask, cgroup quota),
 shared among the processes ``torchrun`` starts on this machine.
 
 The settings go into the environment, which libgomp reads once when torch loads it, so this must
@@ -25,6 +26,11 @@ from pathlib import Path
 
 __all__ = ["ThreadSettings", "available_cpus", "configure_threads", "current_settings"]
 
+#: Spins before an idle OpenMP thread sleeps: long enough to bridge the gaps between the parallel
+#: regions of one training step (so a run alone loses nothing), far shorter than a scheduler slice
+#: (so beside another busy process the threads give the cores back). libgomp's default is 300000.
+SPIN_COUNT = "2000"
+
 _CGROUP_V2_MAX = Path("/sys/fs/cgroup/cpu.max")
 _CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
 _CGROUP_V1_PERIOD = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
@@ -36,12 +42,12 @@ class ThreadSettings:
 
     threads: int
     threads_source: str  # "auto", "OMP_NUM_THREADS", or "torch imported first"
-    wait_policy: str  # "PASSIVE", the user's value, or "unknown"
+    wait_policy: str  # "SPIN n THEN SLEEP", the user's OMP_WAIT_POLICY, or "unknown"
     cpus: int
     local_processes: int
 
     def describe(self) -> str:
-        """One phrase for a header line, e.g. ``2 threads (auto: 2 CPUs, 1 process), OpenMP waiting passive``."""
+        """One phrase for a header line, e.g. ``2 threads (auto: 2 CPUs, 1 process), OpenMP waiting spin 2000 then sleep``."""
         if self.threads_source == "auto":
             origin = f"auto: {self.cpus} CPUs / {self.local_processes} local process{'es' * (self.local_processes > 1)}"
         else:
@@ -97,7 +103,7 @@ _settings: ThreadSettings | None = None
 
 
 def configure_threads(environ: MutableMapping[str, str] | None = None) -> ThreadSettings:
-    """Set passive OpenMP waiting and the intra-op thread count unless the user chose them.
+    """Set a short OpenMP spin before sleeping and the intra-op thread count unless the user chose them.
 
     Idempotent; returns what is in force. Called by ``import zoo``.
     """
@@ -116,12 +122,19 @@ def configure_threads(environ: MutableMapping[str, str] | None = None) -> Thread
         else:
             source = "auto"
             env["OMP_NUM_THREADS"] = str(max(1, cpus // processes))
-        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        if "OMP_WAIT_POLICY" not in env:
+            env.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
         threads = _parse_threads(env["OMP_NUM_THREADS"], cpus)
-        settings = ThreadSettings(threads, source, env["OMP_WAIT_POLICY"].upper(), cpus, processes)
+        settings = ThreadSettings(threads, source, _wait_policy(env), cpus, processes)
     if environ is None:
         _settings = settings
     return settings
+
+
+def _wait_policy(env: MutableMapping[str, str]) -> str:
+    if "OMP_WAIT_POLICY" in env:
+        return env["OMP_WAIT_POLICY"].upper()
+    return f"SPIN {env['GOMP_SPINCOUNT']} THEN SLEEP"
 
 
 def _parse_threads(value: str, fallback: int) -> int:
