@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,6 +47,23 @@ def install(target: str, call: int, when: str, flag: Path) -> None:
 
     static = isinstance(inspect.getattr_static(owner, name), staticmethod)
     setattr(owner, name, staticmethod(paused) if static else paused)
+
+
+def kill_when_paused(cwd: Path, target: str, call: int, when: str, *args: str) -> str:
+    """Run ``zoo ARGS`` until the CALL-th call of TARGET pauses it, ``kill -9`` it there; return its stderr."""
+    flag = cwd / "paused.flag"
+    flag.unlink(missing_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, __file__, target, str(call), when, str(flag), "--", *args],
+                               cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not flag.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)
+    assert flag.exists(), f"never reached {target} call {call} (exit {process.returncode}):\n{stderr}"
+    assert process.returncode == -signal.SIGKILL, stderr  # killed, not finished
+    return stderr
 
 
 if __name__ == "__main__":

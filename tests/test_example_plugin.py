@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import ast
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
 
 import zoo
+from pause_at import kill_when_paused
 
 PLUGIN = Path(__file__).parent / "example_plugin" / "zoo_example"
 RECIPE = """name: warm
@@ -58,13 +57,8 @@ def test_its_training_stage_resumes_bit_identically_after_kill_9(tmp_path: Path)
         (folder / "recipe.yaml").write_text(RECIPE)
     done = _zoo(whole)
     assert done.wait(timeout=600) == 0, done.communicate()[1]
-    process, checkpoints = _zoo(killed), killed / "run" / "checkpoints"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None and len(list(checkpoints.glob("ckpt-*"))) < 3:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.communicate()
-    assert process.returncode == -signal.SIGKILL  # killed, not finished
+    # killed just after its third checkpoint (step 12 of 60), not by a race against the clock
+    kill_when_paused(killed, "zoo.checkpoint:Checkpointer.save", 3, "after", "run", "recipe.yaml")
     resumed = _zoo(killed, "--resume")
     _, stderr = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, stderr

@@ -17,6 +17,8 @@ from zoo.cli import cli, main
 from zoo_datasets.prepare import INDEX, REPORT, prepare_folder
 from zoo_faces.align import canonical_landmarks
 
+from pause_at import kill_when_paused
+
 SIZE = 64
 
 
@@ -216,23 +218,10 @@ def test_bad_detector_argument_fails_before_any_work(tmp_path: Path, capsys: pyt
 
 def test_kill_9_mid_prepare_resumes_without_redoing_done_photos(photos: Path, detector_args: list[str],
                                                                 tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    out, flag = tmp_path / "out", tmp_path / "paused.flag"
-    pause = Path(__file__).parent / "pause_at.py"
+    out = tmp_path / "out"
     command = ["prepare", str(photos), str(out), "--size", str(SIZE), "--no-progress", *detector_args]
     # paused (then killed) as it starts the third photo: two are done and indexed
-    process = subprocess.Popen([sys.executable, str(pause), "zoo_datasets.prepare:_handle", "3", "before", str(flag),
-                                "--", *command], stderr=subprocess.PIPE, text=True, env={**os.environ})
-    deadline = time.monotonic() + 300
-    while not flag.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    _, stderr = process.communicate(timeout=60)
-    assert flag.exists() and process.returncode == -signal.SIGKILL, stderr
+    kill_when_paused(tmp_path, "zoo_datasets.prepare:_handle", 3, "before", *command)
     assert len(_index(out)) == 2
     done = {face["crop"] for entry in _index(out).values() for face in entry.get("faces", [])}
     stamps = {crop: (out / crop).stat().st_mtime_ns for crop in done}

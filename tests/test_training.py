@@ -15,6 +15,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from pause_at import kill_when_paused
+
 TINY = """\
 name: tiny
 seed: 7
@@ -107,27 +109,6 @@ def test_run_writes_model_folder_metrics_grids_and_summary(uninterrupted: Path) 
     assert '"growth": [\n' in config or '"growth": [32]' in config
 
 
-PAUSE = Path(__file__).parent / "pause_at.py"
-
-
-def kill_when_paused(cwd: Path, target: str, call: int, when: str, *args: str) -> str:
-    """Run ``zoo run`` until the CALL-th call of TARGET pauses it, ``kill -9`` it there; return its stderr."""
-    flag = cwd / "paused.flag"
-    flag.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, str(PAUSE), target, str(call), when, str(flag), "--", "run",
-                                "recipe.yaml", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while not flag.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    _, stderr = process.communicate(timeout=60)
-    assert flag.exists(), f"never reached {target} call {call} (exit {process.returncode}):\n{stderr}"
-    assert process.returncode == -signal.SIGKILL, stderr  # killed, not finished
-    return stderr
-
-
 def latest_label(directory: Path) -> str:
     checkpoints = directory / "run" / "checkpoints"
     state = json.loads((checkpoints / (checkpoints / "latest").read_text() / "state.json").read_text())
@@ -153,7 +134,7 @@ def test_kill_9_anywhere_then_resume_ends_bit_identical(uninterrupted: Path, tmp
     ]
     resumed_from = None
     for target, call, when, resume_point in kills:
-        stderr = kill_when_paused(tmp_path, target, call, when, *(["--resume"] if resumed_from else []))
+        stderr = kill_when_paused(tmp_path, target, call, when, "run", "recipe.yaml", *(["--resume"] if resumed_from else []))
         if resumed_from:  # this process started exactly where the previous kill left the run
             assert f"resuming tiny from {resumed_from} (" in stderr, stderr
         assert latest_label(tmp_path) == resume_point, target
