@@ -4,6 +4,10 @@
 ``trainable: new`` trains ``new_parameter_names()`` only (P5), fading it in with ``set_fade``;
 ``export`` rebuilds the architecture from ``build_args()``; ``evaluate`` and ``build_groups`` with
 ``swapper: self`` call ``swap``. Inputs and outputs are N×3×H×W RGB in [0, 1] on aligned faces.
+
+Optional, not required of a plugin's generator (no stage calls it): ``identity_of(faces) -> 1×D``,
+the normalised mean identity embedding of several photos, with ``swap(source, template, identity)``
+accepting it. ``zoo swap -s a.jpg -s b.jpg`` needs both and refuses several sources without them.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import click
 from zoo.assignments import parse_assignment
 from zoo.errors import PartialSuccess, ZooError
 from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_JUDGE
+from zoo_inference.paste_options import check_boost_factor, default_mask, paste_options
 from zoo_video.options import SwapExtras, swap_options
 
 __all__ = ["eval_command", "parse_component_args", "swap_command"]
@@ -28,8 +29,9 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.command("swap")
 @click.option("--model", "-m", required=True, help="Model folder or Hub repo id (org/name).")
 @click.option("--revision", default=None, help="Hub revision (branch, tag or commit) of --model.")
-@click.option("--source", "-s", required=True, type=click.Path(path_type=Path),
-              help="Photo whose face (the largest) gives the identity.")
+@click.option("--source", "-s", "sources", required=True, multiple=True, type=click.Path(path_type=Path),
+              help="Photo whose face (the largest) gives the identity; repeat -s, or name a folder, to average "
+                   "several photos of the person into one identity.")
 @click.option("--target", "-t", required=True, type=click.Path(path_type=Path),
               help="Photo or video to change, or a folder of photos.")
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
@@ -56,11 +58,12 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--debug-masks", type=click.Path(path_type=Path), default=None,
               help="Also write the masks drawn over the target here (a folder for a target folder).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"written": [...], "skipped": [...]} on stdout.')
+@paste_options
 @swap_options
 def swap_command(
     model: str,
     revision: str | None,
-    source: Path,
+    sources: tuple[Path, ...],
     target: Path,
     output: Path,
     face_index: int | None,
@@ -76,16 +79,23 @@ def swap_command(
     mask_model: str | None,
     debug_masks: Path | None,
     as_json: bool,
+    color_match: str,
+    pixel_boost: int,
     **extra_options: Any,
 ) -> None:
     """Put the source photo's face identity into the target photo(s) or video, keeping pose, expression and light."""
     if face_index is not None and all_faces:
         raise ZooError("use either --face-index or --all-faces, not both")
+    check_boost_factor(pixel_boost)
+    source = list(sources)
     extras = SwapExtras(**extra_options)
     video = extras.check(target, output, compare)
     from zoo_inference.swap import load_swapper, plan_swap_outputs, swap_files
 
     plan_swap_outputs(source, target, output, compare, extras.force)  # before loading anything: refusals cost nothing
+    from zoo_inference.sources import expand_sources
+
+    expand_sources(source)
     from zoo.recipe.resources import device_problem
 
     problem = device_problem(device)
@@ -98,6 +108,15 @@ def swap_command(
 
         options = MaskOptions.parse(mask or "hull", mask_regions, mask_padding, mask_blur)  # bad values fail before loading
     swapper = load_swapper(model, detector, parsed, revision=revision, device=device)
+    from zoo_inference.pixel_boost import check_pixel_boost
+
+    check_pixel_boost(pixel_boost, swapper.input_resolution, swapper.output_resolution)
+    swapper.color_match, swapper.pixel_boost = color_match, pixel_boost
+    own_mask = default_mask(swapper.generator, extras.runtime) if options is None else None
+    if own_mask is not None:  # the model predicts where its face is: that drives the blend
+        from zoo_masks.compose import MaskOptions
+
+        options = MaskOptions.parse(own_mask)
     if options is not None:
         from zoo_masks.loading import load_masker
 

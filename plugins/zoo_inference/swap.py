@@ -4,7 +4,10 @@ A generator only understands aligned faces at its own resolution, so a photo goe
 same registration the training data went through (5-point similarity onto the canonical
 template), and the result is mapped back with the inverse transform and blended in with a
 feathered mask and a Laplacian pyramid. Everything outside the face region keeps the photo's
-pixels, and the photo keeps its size and (EXIF-corrected) orientation.
+pixels, and the photo keeps its size and (EXIF-corrected) orientation. Before the blend the face's
+colour is matched to the target's skin (:mod:`zoo_inference.color_match`); ``pixel_boost`` swaps a
+k× larger crop as k² interleaved sub-images (:mod:`zoo_inference.pixel_boost`); several source photos
+give one averaged identity (:mod:`zoo_inference.sources`).
 """
 
 from __future__ import annotations
@@ -20,11 +23,16 @@ import torch
 from zoo.errors import ZooError
 from zoo.outputs import check_output_file, check_output_folder
 from zoo.progress import Progress
-from zoo_faces.align import align_face, estimate_similarity, paste_back
+from zoo_faces.align import align_face, canonical_landmarks, estimate_similarity, paste_back
 from zoo_faces.defaults import DEFAULT_DETECTOR
 from zoo_faces.detections import FaceDetections
 from zoo_faces.image import load_image, save_image, to_tensor
+from zoo_faces.mask import face_mask
+from zoo_inference.color_match import match_color
+from zoo_inference.paste_options import DEFAULT_COLOR_MATCH
+from zoo_inference.pixel_boost import interleave_phases, split_phases
 from zoo_inference.provenance import swap_provenance
+from zoo_inference.sources import SwapSource, expand_sources, load_source, source_inputs
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -63,6 +71,10 @@ class FaceSwapper:
     """A :class:`zoo_masks.compose.FaceMasker` (``--mask``); None pastes inside the 5-point hull."""
     provenance: dict[str, str] = field(default_factory=swap_provenance)
     """Written into every image :func:`swap_files` saves (see :mod:`zoo_inference.provenance`)."""
+    color_match: str = DEFAULT_COLOR_MATCH
+    """How the face's colour is matched to the target's inside the blend mask (``--color-match``)."""
+    pixel_boost: int = 1
+    """k: swap a k·R crop as k² interleaved R px sub-images (``--pixel-boost``; checked by the CLI)."""
 
     @property
     def input_resolution(self) -> int:
@@ -71,6 +83,16 @@ class FaceSwapper:
     @property
     def output_resolution(self) -> int:
         return int(self.generator.output_resolution)
+
+    @property
+    def template_resolution(self) -> int:
+        """The side target faces are aligned at: the model's input, or k× its output with pixel boost."""
+        return self.input_resolution if self.pixel_boost == 1 else self.pixel_boost * self.output_resolution
+
+    @property
+    def face_resolution(self) -> int:
+        """The side of the faces pasted back."""
+        return self.pixel_boost * self.output_resolution
 
     def detect(self, photo: np.ndarray) -> FaceDetections:
         return self.detector([photo])[0]
@@ -84,7 +106,7 @@ class FaceSwapper:
 
     def swap_photo(
         self,
-        source: torch.Tensor,
+        source: SwapSource | torch.Tensor,
         photo: np.ndarray,
         face_index: int | None = None,
         all_faces: bool = False,
@@ -95,7 +117,8 @@ class FaceSwapper:
     ) -> np.ndarray:
         """``photo`` with the chosen face(s) replaced by ``source``'s identity, same size as ``photo``.
 
-        ``source`` is an aligned face (1×3×R×R, e.g. from :meth:`source_face`). With one face in
+        ``source`` is an aligned face (1×3×R×R, e.g. from :meth:`source_face`) or a :class:`SwapSource`
+        (several photos, :func:`~zoo_inference.sources.load_source`). With one face in
         the photo no choice is needed; with several, pick ``face_index`` (detection order, best
         score first) or ``all_faces``. With a masker, each face's masks are appended to ``mask_records``.
         ``progress`` counts the faces pasted back (a group photo takes seconds per face).
@@ -103,8 +126,8 @@ class FaceSwapper:
         faces = self.detect(photo) if faces is None else faces
         chosen = choose_faces(faces, face_index, all_faces, where)
         landmarks = faces.landmarks[chosen]
-        templates = torch.cat([to_tensor(align_face(photo, points, self.input_resolution).crop) for points in landmarks])
-        results, generator_masks = self.swap_faces(source.expand(len(chosen), -1, -1, -1), templates)
+        templates = torch.cat([to_tensor(align_face(photo, points, self.template_resolution).crop) for points in landmarks])
+        results, generator_masks = self.swap_faces(source, templates)
         original = photo
         with Progress("swap", len(chosen), unit="face", enabled=progress and len(chosen) > 1, leave=False) as bar:
             for index, face, points, own_mask in zip(chosen, results, landmarks, generator_masks):
@@ -112,33 +135,55 @@ class FaceSwapper:
                 bar.update()
         return photo
 
-    def swap_faces(self, sources: torch.Tensor, templates: torch.Tensor) -> tuple[torch.Tensor, list]:
-        """The generator's faces, and per face its own blend mask when ``--mask generator`` asks for it."""
+    def swap_faces(self, source: SwapSource | torch.Tensor, templates: torch.Tensor) -> tuple[torch.Tensor, list]:
+        """The generator's faces for N templates (aligned at :attr:`template_resolution`), and per face its
+        own blend mask when ``--mask generator`` asks for it; with pixel boost, each face is the k² swaps of
+        its interleaved sub-images put back on their grids."""
+        source = source if isinstance(source, SwapSource) else SwapSource(source)
+        boost = self.pixel_boost
+        if boost > 1:
+            templates = split_phases(templates, boost)
+        faces = source.face.expand(len(templates), -1, -1, -1)
+        extra = () if source.identity is None else (source.identity.to(self.device),)
         if self.masker is not None and self.masker.wants_generator_mask:
             with torch.inference_mode():
-                results, own = self.generator.swap_with_mask(sources.to(self.device), templates.to(self.device))
-            return results.float().clamp(0.0, 1.0).cpu(), list(own[:, 0].float().cpu().numpy())
-        return self.swap_aligned(sources, templates), [None] * len(sources)
+                results, own = self.generator.swap_with_mask(faces.to(self.device), templates.to(self.device), *extra)
+            results, own = results.float().clamp(0.0, 1.0).cpu(), own.float().cpu()
+            if boost > 1:
+                results, own = interleave_phases(results, boost), interleave_phases(own, boost)
+            return results, list(own[:, 0].numpy())
+        results = self.swap_aligned(faces, templates, *extra)
+        results = interleave_phases(results, boost) if boost > 1 else results
+        return results, [None] * len(results)
 
     def paste_face(self, photo: np.ndarray, original: np.ndarray, face: torch.Tensor, points: np.ndarray,
                    box: np.ndarray, own_mask: Any = None, mask_records: list | None = None) -> np.ndarray:
         """``photo`` with one generated ``face`` blended in at ``points``, inside the masker's mask (computed
-        on the unswapped ``original``) or the 5-point hull."""
-        matrix = estimate_similarity(points, self.output_resolution)
-        mask: Any = "hull"
+        on the unswapped ``original``) or the 5-point hull; its colour first matched to ``original``'s
+        face under that mask (:attr:`color_match`)."""
+        size = self.face_resolution
+        matrix = estimate_similarity(points, size)
         if self.masker is not None:
             from zoo_masks.debug import FaceMaskRecord
 
-            masks = self.masker.crop_masks(original, points, self.output_resolution, box, own_mask)
+            masks = self.masker.crop_masks(original, points, size, box, own_mask)
             mask = self.masker.combine(masks)
             if mask_records is not None:
                 mask_records.append(FaceMaskRecord(masks, mask, matrix))
+        else:
+            mask = face_mask(size, canonical_landmarks(size), kind="hull", feather=0.25)  # paste_back's own default
+        if self.color_match != "none":
+            target = to_tensor(align_face(original, points, size).crop)[0]
+            face = match_color(face, target, mask, self.color_match)
         return paste_back(photo, face, matrix, mask=mask)
 
     @torch.inference_mode()
-    def swap_aligned(self, sources: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
-        """The generator on aligned N×3×R×R faces in [0, 1] → N×3×R'×R' at its output resolution."""
-        result = self.generator.swap(sources.to(self.device), templates.to(self.device))
+    def swap_aligned(self, sources: torch.Tensor, templates: torch.Tensor,
+                     identity: torch.Tensor | None = None) -> torch.Tensor:
+        """The generator on aligned N×3×R×R faces in [0, 1] → N×3×R'×R' at its output resolution;
+        ``identity`` (1×D, several source photos averaged) replaces the sources' own embedding."""
+        extra = () if identity is None else (identity.to(self.device),)
+        result = self.generator.swap(sources.to(self.device), templates.to(self.device), *extra)
         return result.float().clamp(0.0, 1.0).cpu()
 
 
@@ -209,7 +254,8 @@ def compare_path(output: Path) -> Path:
 
 
 def plan_swap_outputs(
-    source: str | Path, target: str | Path, output: str | Path, compare: bool = False, force: bool = False
+    source: str | Path | Sequence[Path], target: str | Path, output: str | Path, compare: bool = False,
+    force: bool = False,
 ) -> list[tuple[Path, Path]]:
     """The (photo, output) pairs of a swap, every output checked before any work (:mod:`zoo.outputs`).
 
@@ -217,8 +263,8 @@ def plan_swap_outputs(
     PNG per photo into the folder ``output`` (created if its parent exists). No output may be an
     input or lie inside the target folder; an existing output file needs ``force``.
     """
-    source, target, output = Path(source), Path(target), Path(output)
-    inputs = [("source photo", source)]
+    target, output = Path(target), Path(output)
+    inputs = source_inputs(source)
     if target.is_dir():
         inputs.append(("target folder", target))
         check_output_folder(output, inputs, what=f"-o {output}", parents=False)
@@ -241,7 +287,7 @@ def plan_swap_outputs(
 
 def swap_files(
     swapper: FaceSwapper,
-    source: str | Path,
+    source: str | Path | Sequence[Path],
     target: str | Path,
     output: str | Path,
     face_index: int | None = None,
@@ -255,6 +301,7 @@ def swap_files(
 ) -> list[Path]:
     """Swap ``source``'s face into ``target`` (a photo or a folder of photos); returns files written.
 
+    ``source`` is a photo, or several photos and folders whose identities are averaged (:mod:`.sources`).
     Outputs are planned and checked first (:func:`plan_swap_outputs`). In a target folder, a photo
     that cannot be swapped is reported to ``on_skip`` and the rest go on (without ``on_skip`` the
     first failure raises). ``compare`` also writes ``<name>_compare.png``: source | target | result.
@@ -263,17 +310,18 @@ def swap_files(
     ``select_faces`` (e.g. only the ``--reference`` person) narrows each photo's faces; all of
     those it keeps are replaced.
     """
-    source, target, output = Path(source), Path(target), Path(output)
+    target, output = Path(target), Path(output)
     jobs = plan_swap_outputs(source, target, output, compare, force)
     debug_paths = _debug_paths(jobs, debug_masks, target.is_dir()) if debug_masks is not None else {}
-    inputs = [("source photo", source), ("target folder" if target.is_dir() else "target photo", target)]
+    inputs = [*source_inputs(source), ("target folder" if target.is_dir() else "target photo", target)]
     for path in debug_paths.values():  # mask pictures obey the same rules as the outputs
         check_output_file(path, inputs, force=force, what=f"--debug-masks {path}", folder_must_exist=False)
     if target.is_dir():
         output.mkdir(exist_ok=True)
-    source_photo = load_image(source)
+    source_photos = expand_sources(source)
     preloaded = {target: load_image(target)} if len(jobs) == 1 and jobs[0][0] == target else {}
-    source_face = swapper.source_face(source_photo, where=f"source photo {source}")
+    source_face = load_source(swapper, source_photos)
+    source_photo = load_image(source_photos[0]) if compare else None
     written: list[Path] = []
     with Progress("swap", len(jobs), unit="photo", enabled=progress and len(jobs) > 1) as bar:
         for photo_path, out_path in jobs:
@@ -303,6 +351,7 @@ def swap_files(
                 save_image(debug_paths[photo_path], draw_masks(photo, records))
                 written.append(debug_paths[photo_path])
             if compare:
+                assert source_photo is not None
                 save_image(compare_path(out_path), compare_strip([source_photo, photo, result]), swapper.provenance)
                 written.append(compare_path(out_path))
             bar.update()

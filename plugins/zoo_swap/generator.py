@@ -58,10 +58,11 @@ class AdainSwap(GrowableSwapGenerator):
         self.to_rgb = nn.Conv2d(widths[0], 3, 1)
         self._finish(widths[0], growth)
 
-    def forward(self, source: Tensor, template: Tensor) -> Tensor:
-        """Swap the source's identity onto the template; N×3×R×R in [0, 1], R = output resolution."""
+    def forward(self, source: Tensor, template: Tensor, identity: Tensor | None = None) -> Tensor:
+        """Swap the source's identity (or ``identity``, see :meth:`identity_for`) onto the template;
+        N×3×R×R in [0, 1], R = output resolution."""
         check_pair(source, template)
-        identity = self.embed(source)
+        identity = self.identity_for(source, identity)
         spliced = torch.cat([resize(source, self.resolution), resize(template, self.resolution)], dim=1)
         features = self.encoder(spliced * 2 - 1)
         for block in self.fusion:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import torch
+import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
@@ -126,16 +127,42 @@ class GrowableSwapGenerator(nn.Module):
                 return self.identity(source)
         return self.identity(resize(source, self.resolution))
 
+    def identity_for(self, source: Tensor, identity: Tensor | None) -> Tensor:
+        """What the AdaIN layers get: ``identity`` (1×D or N×D, e.g. from :meth:`identity_of`) when
+        given, else the embedding of ``source`` itself."""
+        if identity is None:
+            return self.embed(source)
+        return identity.to(source).expand(source.shape[0], -1)
+
+    @torch.no_grad()
+    def identity_of(self, faces: Tensor) -> Tensor:
+        """One identity for several aligned photos of a person: the normalised mean of their embeddings (1×D).
+
+        Averaging over photos cancels what one photo gets wrong (pose, light, expression leaking into
+        the embedding); the mean of unit vectors is renormalised so AdaIN sees the scale it was trained on.
+        """
+        check_images(faces, "faces")
+        was_training = self.training
+        self.eval()
+        try:
+            embeddings = F.normalize(self.embed(faces).float(), dim=1)
+        finally:
+            self.train(was_training)
+        return F.normalize(embeddings.mean(dim=0, keepdim=True), dim=1)
+
     def template_at(self, template: Tensor, size: int) -> Tensor | None:
         return resize(template, size) * 2 - 1 if self.template_skip else None
 
     @torch.no_grad()
-    def swap(self, source: Tensor, template: Tensor) -> Tensor:
-        """The shared swapper interface: an eval-mode, no-grad forward on aligned faces."""
+    def swap(self, source: Tensor, template: Tensor, identity: Tensor | None = None) -> Tensor:
+        """The shared swapper interface: an eval-mode, no-grad forward on aligned faces.
+
+        ``identity`` (from :meth:`identity_of`) replaces the source's own embedding, e.g. one averaged
+        over several photos; ``source`` still enters the encoder beside the template."""
         was_training = self.training
         self.eval()
         try:
-            return self(source, template)
+            return self(source, template, identity)
         finally:
             self.train(was_training)
 

@@ -75,14 +75,16 @@ class MaskedSwap(GrowableSwapGenerator):
         self.to_rgb = nn.Conv2d(widths[0], self.head_channels, 1)
         self._finish(widths[0], growth)
 
-    def forward(self, source: Tensor, template: Tensor) -> Tensor:
-        """Swap the source's identity onto the template; N×3×R×R in [0, 1], R = output resolution."""
-        return self.forward_with_mask(source, template)[0]
+    def forward(self, source: Tensor, template: Tensor, identity: Tensor | None = None) -> Tensor:
+        """Swap the source's identity (or ``identity``, see :meth:`identity_for`) onto the template;
+        N×3×R×R in [0, 1], R = output resolution."""
+        return self.forward_with_mask(source, template, identity)[0]
 
-    def forward_with_mask(self, source: Tensor, template: Tensor) -> tuple[Tensor, Tensor]:
+    def forward_with_mask(self, source: Tensor, template: Tensor,
+                          identity: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """The swapped face and the blend mask (N×1×R×R in [0, 1]) it was composited with."""
         check_pair(source, template)
-        identity = self.embed(source)
+        identity = self.identity_for(source, identity)
         features = torch.cat([resize(source, self.resolution), resize(template, self.resolution)], dim=1) * 2 - 1
         skips = []
         for level in self.encoder:
@@ -112,11 +114,12 @@ class MaskedSwap(GrowableSwapGenerator):
         return mask * face + (1 - mask) * resize(template, head.shape[-1]), mask
 
     @torch.no_grad()
-    def swap_with_mask(self, source: Tensor, template: Tensor) -> tuple[Tensor, Tensor]:
+    def swap_with_mask(self, source: Tensor, template: Tensor,
+                       identity: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Eval-mode, no-grad :meth:`forward_with_mask` on aligned faces (for paste-back)."""
         was_training = self.training
         self.eval()
         try:
-            return self.forward_with_mask(source, template)
+            return self.forward_with_mask(source, template, identity)
         finally:
             self.train(was_training)

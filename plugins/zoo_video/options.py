@@ -89,8 +89,8 @@ class SwapExtras:
         check_output(output, self.force)
         return True
 
-    def swap_video(self, swapper: Any, model: str, revision: str | None, source: Path, target: Path, output: Path,
-                   face_index: int | None, all_faces: bool) -> str:
+    def swap_video(self, swapper: Any, model: str, revision: str | None, source: Path | list[Path], target: Path,
+                   output: Path, face_index: int | None, all_faces: bool) -> str:
         from zoo_video.targets import swap_video_file
 
         return swap_video_file(self, swapper, model, revision, source, target, output, face_index, all_faces)

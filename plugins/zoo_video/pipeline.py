@@ -25,6 +25,7 @@ from zoo.errors import ZooError
 from zoo_faces.align import align_face
 from zoo_faces.detections import FaceDetections
 from zoo_faces.image import to_tensor
+from zoo_inference.sources import SwapSource
 from zoo_inference.swap import FaceSwapper
 from zoo_video.background import BackgroundWriter, prefetch
 from zoo_video.container import DecodedFrame, VideoError, VideoInfo, open_video, probe_video, read_stream
@@ -95,7 +96,7 @@ class VideoReport:
 
 def swap_video(
     swapper: FaceSwapper,
-    source: torch.Tensor,
+    source: SwapSource | torch.Tensor,
     target: Path,
     output: Path,
     face_index: int | None = None,
@@ -104,7 +105,8 @@ def swap_video(
     embedder: IdentityEmbedder | None = None,
     job: VideoJob | None = None,
 ) -> VideoReport:
-    """Swap ``source`` (an aligned face, 1×3×R×R) into the chosen faces of the clip ``target``."""
+    """Swap ``source`` (an aligned face, 1×3×R×R, or several photos' :class:`SwapSource`) into the chosen
+    faces of the clip ``target``."""
     started = time.perf_counter()
     job = job or VideoJob()
     check_output(output, job.force)
@@ -190,7 +192,7 @@ def _expected_frames(info: VideoInfo, job: VideoJob) -> int:
     return max(round((end - job.start) * float(info.rate)), 0)
 
 
-def _swap_batch(swapper: FaceSwapper, source: torch.Tensor, batch: list[tuple[DecodedFrame, list[TrackedFace]]],
+def _swap_batch(swapper: FaceSwapper, source: SwapSource | torch.Tensor, batch: list[tuple[DecodedFrame, list[TrackedFace]]],
                 encoder: BackgroundWriter, clock: StageClock) -> int:
     """One generator call for every face of the batch's frames, then paste; encoding is handed on."""
     faces = [(row, points, box) for row, (_, tracked) in enumerate(batch) for points, box in tracked]
@@ -200,10 +202,10 @@ def _swap_batch(swapper: FaceSwapper, source: torch.Tensor, batch: list[tuple[De
             encoder.write(image, frame.pts)
         return 0
     with clock("align"):
-        templates = torch.cat([to_tensor(align_face(batch[row][0].image, points, swapper.input_resolution).crop)
+        templates = torch.cat([to_tensor(align_face(batch[row][0].image, points, swapper.template_resolution).crop)
                                for row, points, _ in faces])
     with clock("generator"):
-        results, own_masks = swapper.swap_faces(source.expand(len(faces), -1, -1, -1), templates)
+        results, own_masks = swapper.swap_faces(source, templates)
     with clock("paste"):
         for (row, points, box), face, own_mask in zip(faces, results, own_masks):
             pasted[row] = swapper.paste_face(pasted[row], batch[row][0].image, face, points, box, own_mask)

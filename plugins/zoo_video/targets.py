@@ -70,15 +70,18 @@ def reference_filter(extras: SwapExtras, swapper: FaceSwapper) -> ReferenceFilte
     return ReferenceFilter(_reference_embedding(extras, swapper, embedder), embedder, str(extras.reference))
 
 
-def swap_video_file(extras: SwapExtras, swapper: FaceSwapper, model: str, revision: str | None, source: Path,
-                    target: Path, output: Path, face_index: int | None, all_faces: bool) -> str:
-    """Swap into every chosen face of the clip; returns the one-line summary."""
+def swap_video_file(extras: SwapExtras, swapper: FaceSwapper, model: str, revision: str | None,
+                    source: Path | list[Path], target: Path, output: Path, face_index: int | None,
+                    all_faces: bool) -> str:
+    """Swap into every chosen face of the clip; returns the one-line summary. ``source``: one photo, or several
+    photos and folders averaged into one identity (:mod:`zoo_inference.sources`)."""
+    from zoo_inference.sources import expand_sources, load_source
     from zoo_video.pipeline import VideoJob, swap_video
     from zoo_video.smoothing import SmoothingSettings
     from zoo_video.tracking import TrackerSettings
 
     prepare_swapper(extras, swapper, model, revision)
-    source_face = swapper.source_face(load_image(source), where=f"source photo {source}")
+    source_face = load_source(swapper, expand_sources(source))
     # identities follow faces that leave and come back; with --all-faces every face is swapped anyway
     embedder = _embedder(extras) if extras.reference is not None or not all_faces else None
     reference = _reference_embedding(extras, swapper, embedder) if extras.reference is not None else None
