@@ -143,7 +143,8 @@ class FaceSwapper:
         boost = self.pixel_boost
         if boost > 1:
             templates = split_phases(templates, boost)
-        faces = source.face.expand(len(templates), -1, -1, -1)
+        faces = source.face  # one face for all, or one per template
+        faces = faces.expand(len(templates), -1, -1, -1) if len(faces) == 1 else faces.repeat_interleave(boost**2, 0)
         extra = () if source.identity is None else (source.identity.to(self.device),)
         if self.masker is not None and self.masker.wants_generator_mask:
             with torch.inference_mode():
