@@ -125,6 +125,21 @@ def test_colour_match_uses_the_generator_mask_when_it_drives_the_blend(detector,
     assert np.array_equal(pasted, photo)
 
 
+def test_colour_is_measured_on_skin_not_on_what_a_wide_mask_reaches(detector, wild: Path) -> None:
+    """With the whole crop as blend mask (--mask box), the green painted around the face does not tint it."""
+    photo = load_image(wild / "obama_720p.jpg")
+    faces = detector.detect([photo])[0]
+    swapper = FaceSwapper(generator=cast_generator(), detector=detector.detect)
+    swapper.masker = load_masker(MaskOptions.parse("box", blur=0.0))
+    hull = photo_mask(faces.landmarks[0], swapper.face_resolution, photo.shape)
+    painted = photo.copy()
+    painted[(hull == 0) & ~outside_region(faces.landmarks[0], swapper.face_resolution, photo.shape)] = (0, 255, 0)
+    source = swapper.source_face(load_image(wild / "Tom_Cruise_avp_2014_4.jpg"))
+    result = swapper.swap_photo(source, painted, faces=faces)
+    inside = hull > 0.99
+    assert np.linalg.norm(mean_lab(result[inside]) - mean_lab(photo[inside])) < 4
+
+
 def test_pixel_boost_sub_grids_are_exactly_the_per_sub_image_swaps(detector, wild: Path) -> None:
     photo = load_image(wild / "obama_720p.jpg")
     faces = detector.detect([photo])[0]

@@ -161,7 +161,7 @@ class FaceSwapper:
                    box: np.ndarray, own_mask: Any = None, mask_records: list | None = None) -> np.ndarray:
         """``photo`` with one generated ``face`` blended in at ``points``, inside the masker's mask (computed
         on the unswapped ``original``) or the 5-point hull; its colour first matched to ``original``'s
-        face under that mask (:attr:`color_match`)."""
+        skin under that mask (:attr:`color_match`)."""
         size = self.face_resolution
         matrix = estimate_similarity(points, size)
         if self.masker is not None:
@@ -173,9 +173,9 @@ class FaceSwapper:
                 mask_records.append(FaceMaskRecord(masks, mask, matrix))
         else:
             mask = face_mask(size, canonical_landmarks(size), kind="hull", feather=0.25)  # paste_back's own default
-        if self.color_match != "none":
-            target = to_tensor(align_face(original, points, size).crop)[0]
-            face = match_color(face, target, mask, self.color_match)
+        if self.color_match != "none":  # measured on skin: where the mask meets the landmark hull, not collar or hair
+            skin = mask * face_mask(size, canonical_landmarks(size), kind="hull", feather=0)
+            face = match_color(face, to_tensor(align_face(original, points, size).crop)[0], skin, self.color_match)
         return paste_back(photo, face, matrix, mask=mask)
 
     @torch.inference_mode()
