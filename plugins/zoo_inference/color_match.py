@@ -2,8 +2,8 @@
 
 A generator trained on other people's photos returns a face in its own average light and tone
 (often pale or tinted); pasted as is, it reads as a mask even with a seamless blend. Matching the
-face's Lab mean and spread to the target's own face under the same mask that drives the blend
-(Reinhard et al., 2001; :func:`zoo_faces.color.transfer_color`) moves tone and lighting level to the
+face's Lab mean and spread to the target's own skin (where the blend mask meets the landmark hull;
+Reinhard et al., 2001; :func:`zoo_faces.color.transfer_color`) moves tone and lighting level to the
 target's while keeping every edge the generator drew. Only the face crop changes: whatever the mask
 leaves out of the blend stays the photo's pixels.
 """
