@@ -6,6 +6,7 @@ Its training stage writes only its step; the SDK's TrainingLoop gives it exact r
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -26,6 +27,7 @@ model:
               id_dim: 16}
 stages:
   - {stage: example_warmup, steps: 60, batch_size: 4}
+  - {stage: example_note, message: warmed}
   - {stage: export}
 output: {dir: run, checkpoint_every: 4}
 """
@@ -41,7 +43,7 @@ def test_the_example_plugin_imports_only_the_sdk_from_the_zoo() -> None:
     for module in PLUGIN.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("zoo"):
-                imported.add(node.module)
+                imported.add(node.module.split(".")[0] if node.module.startswith("zoo_example") else node.module)
     assert imported <= {"zoo.sdk", "zoo_losses.base", "zoo_example"}, imported  # zoo_losses.base: a type hint only
 
 
@@ -65,3 +67,16 @@ def test_its_training_stage_resumes_bit_identically_after_kill_9(tmp_path: Path)
     assert "resuming warm from step " in stderr and " of stage 1 (" in stderr  # mid-way through the training stage
     expected, got = (load_file(str(f / "run" / "model" / "model.safetensors")) for f in (whole, killed))
     assert expected.keys() == got.keys() and all(torch.equal(expected[k], got[k]) for k in expected)
+    # the typed fact the warm-up put reached the note stage, the same in both runs
+    notes = [[json.loads(line) for line in (f / "run" / "metrics.jsonl").read_text().splitlines()
+              if '"note"' in line] for f in (whole, killed)]
+    assert len(notes[0]) == 1 and notes[0][0]["warmup_loss"] > 0
+    assert notes[1][0]["warmup_loss"] == notes[0][0]["warmup_loss"]
+
+
+def test_a_stage_plans_against_the_typed_fact_an_earlier_stage_put(tmp_path: Path) -> None:
+    (tmp_path / "recipe.yaml").write_text(RECIPE)
+    planned = subprocess.run([sys.executable, "-m", "zoo", "run", "recipe.yaml", "--dry-run"], cwd=tmp_path,
+                             text=True, capture_output=True)
+    assert planned.returncode == 0, planned.stderr
+    assert "note: warmed (after a 60-step warm-up)" in planned.stdout + planned.stderr

@@ -97,7 +97,7 @@ class Checkpoint:
     part_args: dict[str, dict[str, Any]]
     part_tensors: dict[str, dict[str, torch.Tensor]]
     artifacts: dict[str, dict[str, torch.Tensor]]
-    artifact_meta: dict[str, Any]
+    facts: dict[str, dict[str, Any]]
     stage_tensors: dict[str, torch.Tensor] = field(default_factory=dict)
     stage_meta: dict[str, Any] = field(default_factory=dict)
     rng_tensors: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -211,7 +211,7 @@ class Checkpointer:
             "stage_done": checkpoint.stage_done,
             "step": checkpoint.step,
             "part_args": checkpoint.part_args,
-            "artifact_meta": checkpoint.artifact_meta,
+            "facts": checkpoint.facts,
             "stage_meta": checkpoint.stage_meta,
             "rng_meta": checkpoint.rng_meta,
             "metrics_lines": checkpoint.metrics_lines,
@@ -240,7 +240,7 @@ class Checkpointer:
                 part_args=state["part_args"],
                 part_tensors=_split(tensors["parts"]),
                 artifacts=_split(tensors["artifacts"]),
-                artifact_meta=state["artifact_meta"],
+                facts=state["facts"],
                 stage_tensors=tensors["stage"],
                 stage_meta=state["stage_meta"],
                 rng_tensors=tensors["rng"],

@@ -1,7 +1,8 @@
 """The run context a stage receives: model parts, data, losses, artifacts, checkpointing, logging.
 
 Stages share state only through this object, so the schedule stays the list of stages — no
-hidden loop — and everything a later stage needs can be checkpointed here.
+hidden loop — and everything a later stage needs can be checkpointed here: tensors as
+``artifacts``, everything else as typed facts (``context.put(fact)``, ``context.get(Type)``).
 """
 
 from __future__ import annotations
@@ -9,19 +10,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from zoo.checkpoint import Checkpoint, Checkpointer, capture_rng
 from zoo.distributed import DistInfo, barrier
 from zoo.errors import ZooError
+from zoo.facts import Fact, FactStore
 from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
 
-__all__ = ["WeightedLoss", "StageSummary", "RunContext", "Interrupted", "SUMMARIES"]
+__all__ = ["WeightedLoss", "StageSummary", "StageSummaries", "RunContext", "Interrupted"]
 
-SUMMARIES = "summaries"
+F = TypeVar("F", bound=Fact)
 
 
 class Interrupted(ZooError):
@@ -50,6 +52,20 @@ class StageSummary:
     losses: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StageSummaries(Fact, key="core.summaries"):
+    """The final table's rows so far, checkpointed so a resumed run still shows every stage."""
+
+    rows: tuple[StageSummary, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rows": [asdict(row) for row in self.rows]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StageSummaries:
+        return cls(tuple(StageSummary(**row) for row in data["rows"]))
+
+
 @dataclass
 class RunContext:
     recipe: Recipe
@@ -63,12 +79,20 @@ class RunContext:
     metrics: MetricsLog
     checkpointer: Checkpointer
     artifacts: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
-    artifact_meta: dict[str, Any] = field(default_factory=dict)
+    facts: FactStore = field(default_factory=FactStore)
     stage_index: int = 0
     resume: Checkpoint | None = None
     summaries: list[StageSummary] = field(default_factory=list)
     interrupted: bool = False
     checkpoints_written: int = 0
+
+    def put(self, fact: Fact) -> None:
+        """Tell later stages ``fact`` (replacing the earlier fact of its type); checkpoints carry it."""
+        self.facts.put(fact)
+
+    def get(self, kind: type[F]) -> F | None:
+        """The fact of type ``kind`` an earlier stage (or this one, before a resume) put, or None."""
+        return self.facts.get(kind)
 
     def seed_for(self, *keys: object) -> int:
         """A seed derived from the recipe seed and ``keys``: same value in every process and on resume."""
@@ -95,7 +119,7 @@ class RunContext:
         stage_meta: dict[str, Any] | None = None,
     ) -> None:
         """Rank 0 writes; every rank waits, so no process runs ahead of a checkpoint."""
-        self.artifact_meta[SUMMARIES] = [asdict(summary) for summary in self.summaries]
+        self.put(StageSummaries(tuple(self.summaries)))
         if self.dist.is_main:
             rng_tensors, rng_meta = capture_rng()
             checkpoint = Checkpoint(
@@ -106,7 +130,7 @@ class RunContext:
                 part_args=self.part_args,
                 part_tensors={name: part.state_dict() for name, part in self.parts.items()},
                 artifacts=self.artifacts,
-                artifact_meta=self.artifact_meta,
+                facts=self.facts.to_json(),
                 stage_tensors=stage_tensors or {},
                 stage_meta=stage_meta or {},
                 rng_tensors=rng_tensors,

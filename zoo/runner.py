@@ -23,7 +23,8 @@ import torch
 
 from zoo.atomic import write_atomic
 from zoo.checkpoint import Checkpoint, Checkpointer, restore_rng
-from zoo.context import SUMMARIES, Interrupted, RunContext, StageSummary, WeightedLoss
+from zoo.context import Interrupted, RunContext, StageSummaries, StageSummary, WeightedLoss
+from zoo.facts import FactStore
 from zoo.distributed import DistInfo, barrier, init_distributed, pick_device, shutdown_distributed
 from zoo.errors import ZooError
 from zoo.metrics import MetricsLog
@@ -207,9 +208,10 @@ def _run_stages(
     context = build_context(recipe, info, device, metrics, checkpointer, existing)
     if existing is not None:
         context.artifacts = existing.artifacts
-        context.artifact_meta = existing.artifact_meta
+        context.facts = FactStore(existing.facts)
         context.resume = existing
-        context.summaries = [StageSummary(**row) for row in existing.artifact_meta.get(SUMMARIES, [])]
+        summaries = context.get(StageSummaries)
+        context.summaries = list(summaries.rows) if summaries else []
         restore_rng(existing.rng_tensors, existing.rng_meta)
         _say(info, f"resuming {recipe.name} from {existing.label} ({existing.path})")
     total = len(recipe.stages)

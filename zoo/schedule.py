@@ -1,22 +1,25 @@
 """What a curriculum stage promises the core: a plan that can be checked before any work, and a run.
 
 The whole schedule is planned first — each stage sees the state the previous stages leave
-(resolution, number of growths, facts plugins pass on) — so an inconsistent recipe fails before a
+(the typed facts their plans put, e.g. the curriculum's planned generator resolution and samples) — so an inconsistent recipe fails before a
 single step is trained, with the stage's YAML location.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from zoo.errors import ZooError
+from zoo.facts import Fact, FactStore
 
 if TYPE_CHECKING:
     from zoo.context import RunContext
     from zoo.recipe.model import Recipe
 
 __all__ = ["PlanError", "ScheduleState", "StagePlan", "Stage"]
+
+F = TypeVar("F", bound=Fact)
 
 
 class PlanError(ZooError):
@@ -30,13 +33,20 @@ class PlanError(ZooError):
 
 @dataclass
 class ScheduleState:
-    """The schedule as planned so far; stages read it and update it in ``plan``."""
+    """The schedule as planned so far; stages read it and update it in ``plan``.
+
+    ``put``/``get`` carry typed facts (:mod:`zoo.facts`) from one stage's plan to the next —
+    the same records the stages' runs put on the :class:`~zoo.context.RunContext`.
+    """
 
     recipe: Recipe
-    resolution: int | None = None
-    input_resolution: int | None = None
-    grows: int = 0
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: FactStore = field(default_factory=FactStore)
+
+    def put(self, fact: Fact) -> None:
+        self.facts.put(fact)
+
+    def get(self, kind: type[F]) -> F | None:
+        return self.facts.get(kind)
 
 
 @dataclass(frozen=True)

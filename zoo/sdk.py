@@ -1,6 +1,6 @@
 """The plugin author's SDK: everything a third-party plugin needs, from one public module.
 
-``from zoo.sdk import hookimpl, Ref, ComponentRef, Stage, StagePlan, ScheduleState, PlanError``
+``from zoo.sdk import hookimpl, Ref, ComponentRef, Stage, StagePlan, ScheduleState, PlanError, Fact``
 costs no torch; the run-time types (``RunContext``, ``StageSummary``, ``Interrupted``,
 ``TrainingLoop``, ``build_frozen``) load on first use, so a plugin's ``plugin.py`` can import this module freely.
 The hooks themselves are documented in :mod:`zoo.hookspecs`; roles in :mod:`zoo.roles`; the
@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from zoo.errors import ArgumentError, ZooError
+from zoo.facts import Fact
 from zoo.hookspecs import hookimpl
 from zoo.refs import ComponentRef, Ref, as_ref
 from zoo.registry import RegisterFn, RoleRegisterFn
@@ -35,6 +36,7 @@ __all__ = [
     "StagePlan",
     "ScheduleState",
     "PlanError",
+    "Fact",
     "RunContext",
     "StageSummary",
     "Interrupted",

@@ -10,6 +10,7 @@ from zoo.context import RunContext, StageSummary
 from zoo.progress import Progress
 from zoo.refs import ComponentRef, Ref, as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
+from zoo_curriculum.facts import Samples
 from zoo_curriculum.planning import check_identities, generator_resolution
 from zoo_curriculum.samples import store_samples
 from zoo_curriculum.splits import training_indices
@@ -30,9 +31,9 @@ def _check_resolution(state: ScheduleState, resolution: int, label_resolution: i
     label = label_resolution or resolution
     if label < resolution:
         raise PlanError("label_resolution", f"must be at least the input resolution {resolution}")
-    previous = state.facts.get("samples")
-    if previous and resolution < previous["resolution"]:
-        raise PlanError("resolution", f"must not decrease: the previous samples were {previous['resolution']}px")
+    previous = state.get(Samples)
+    if previous and resolution < previous.resolution:
+        raise PlanError("resolution", f"must not decrease: the previous samples were {previous.resolution}px")
     output = generator_resolution(state)
     if label != output:
         raise PlanError(
@@ -69,8 +70,8 @@ class BuildTriplets:
     def plan(self, state: ScheduleState) -> StagePlan:
         label = _check_resolution(state, self.args["resolution"], self.args["label_resolution"])
         check_identities(state, self.held_out, ["triplet"])
-        state.facts["samples"] = {"resolution": self.args["resolution"], "label_resolution": label,
-                                  "quantity": self.args["quantity"], "groups": ["triplet"]}
+        state.put(Samples(resolution=self.args["resolution"], label_resolution=label, quantity=self.args["quantity"],
+                          groups=("triplet",), held_out=self.held_out))
         source = self.swapper_model or self.swapper.name
         return StagePlan(f"build triplets, labels by {source}", label, self.args["quantity"])
 
@@ -120,8 +121,8 @@ class BuildGroups:
     def plan(self, state: ScheduleState) -> StagePlan:
         _check_resolution(state, self.resolution, None)
         check_identities(state, self.held_out, self.groups)
-        state.facts["samples"] = {"resolution": self.resolution, "label_resolution": self.resolution,
-                                  "quantity": self.quantity * len(self.groups), "groups": list(self.groups)}
+        state.put(Samples(resolution=self.resolution, label_resolution=self.resolution,
+                          quantity=self.quantity * len(self.groups), groups=tuple(self.groups), held_out=self.held_out))
         source = self.swapper_model or self.swapper.name
         return StagePlan(f"build {' + '.join(self.groups)} groups with {source}", self.resolution,
                          self.quantity * len(self.groups))

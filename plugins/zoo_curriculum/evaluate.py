@@ -13,14 +13,14 @@ from zoo.context import RunContext, StageSummary
 from zoo.progress import Progress
 from zoo.refs import ComponentRef, Ref, as_ref
 from zoo.schedule import ScheduleState, StagePlan
+from zoo_curriculum.facts import Grid, Metrics
 from zoo_curriculum.grid import save_grid
 from zoo_curriculum.planning import generator_resolution
 from zoo_curriculum.splits import held_out_indices
 from zoo_curriculum.swappers import resolve_swapper
+from zoo_losses.ssim import ssim as structural_similarity
 
-__all__ = ["Evaluate", "HeldOutPairs", "METRICS", "held_out_pairs", "psnr", "ssim"]
-
-METRICS = "metrics"
+__all__ = ["Evaluate", "HeldOutPairs", "held_out_pairs", "psnr", "ssim"]
 ReferenceRef = Ref("swapper", special=("exact",))
 
 
@@ -30,18 +30,8 @@ def psnr(result: torch.Tensor, target: torch.Tensor) -> float:
 
 
 def ssim(result: torch.Tensor, target: torch.Tensor) -> float:
-    """Mean SSIM (Gaussian window 11, σ 1.5) — the standard full-reference structure metric."""
-    coords = torch.arange(11, dtype=torch.float32) - 5
-    gauss = torch.exp(-(coords**2) / (2 * 1.5**2))
-    window = (gauss[:, None] * gauss[None, :] / gauss.sum() ** 2).expand(3, 1, 11, 11)
-    mu_x = F.conv2d(result, window, groups=3)
-    mu_y = F.conv2d(target, window, groups=3)
-    sigma_x = F.conv2d(result * result, window, groups=3) - mu_x**2
-    sigma_y = F.conv2d(target * target, window, groups=3) - mu_y**2
-    sigma_xy = F.conv2d(result * target, window, groups=3) - mu_x * mu_y
-    c1, c2 = 0.01**2, 0.03**2
-    value = ((2 * mu_x * mu_y + c1) * (2 * sigma_xy + c2)) / ((mu_x**2 + mu_y**2 + c1) * (sigma_x + sigma_y + c2))
-    return float(value.mean())
+    """Mean SSIM over the pairs — the losses plugin's SSIM (Gaussian window 11, σ 1.5), as a number."""
+    return float(structural_similarity(result, target).mean())
 
 
 @dataclass(frozen=True)
@@ -122,14 +112,14 @@ class Evaluate:
             "resolution": out,
             "pairs": self.pairs,
         }
-        context.artifact_meta[METRICS] = metrics
+        context.put(Metrics(metrics))
         context.metrics.log(stage=context.stage_index, event="evaluate", **metrics)
         if context.dist.is_main:
             path = context.run_dir / "grids" / f"stage{context.stage_number:02d}-evaluate-{out}px.png"
             save_grid(path, {"source": source_images, "template": template_images, "result": result, "label": target},
                       title=f"held-out: psnr {metrics['psnr']:.2f} ssim {metrics['ssim']:.3f} "
                             f"(template unchanged: {metrics['template_psnr']:.2f} / {metrics['template_ssim']:.3f})")
-            context.artifact_meta["grid"] = str(path)
+            context.put(Grid(str(path)))
         summary = StageSummary(context.stage_index, "evaluate", out, self.pairs, seconds=time.perf_counter() - started,
                                losses={k: metrics[k] for k in ("l1", "psnr", "ssim", "template_psnr")})
         context.summaries.append(summary)

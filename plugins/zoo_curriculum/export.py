@@ -10,12 +10,10 @@ from zoo.context import RunContext, StageSummary
 from zoo.errors import ZooError
 from zoo.refs import ComponentRef
 from zoo.schedule import PlanError, ScheduleState, StagePlan
-from zoo_curriculum.evaluate import METRICS
+from zoo_curriculum.facts import Exported, Grid, Metrics
 from zoo_curriculum.planning import generator_resolution
 
 __all__ = ["Export", "Push"]
-
-EXPORTED = "exported_model"
 
 
 def _identity_info(identity: ComponentRef | str | None) -> dict[str, Any]:
@@ -47,7 +45,7 @@ class Export:
                 check_replaceable(Path(self.dir))
             except ZooError as error:
                 raise PlanError("dir", str(error)) from None
-        state.facts[EXPORTED] = True
+        state.put(Exported(self.dir or str(state.recipe.run_dir / "model")))
         return StagePlan(f"export model folder to {self.dir or '<run dir>/model'}", resolution)
 
     def run(self, context: RunContext) -> None:
@@ -59,6 +57,7 @@ class Export:
             context.update_part_args(name)
         from zoo.registry import default_registry
 
+        metrics = context.get(Metrics)
         generator_spec = context.recipe.model["generator"]
         role = default_registry().get("backbone", generator_spec.name).role  # a segmenter recipe exports a segmenter
         info = {
@@ -66,7 +65,7 @@ class Export:
             "resolution": context.parts["generator"].output_resolution,
             "input_resolution": context.parts["generator"].input_resolution,
             **({"identity": _identity_info(generator_spec.args.get("identity"))} if role == "generator" else {}),
-            "metrics": context.artifact_meta.get(METRICS, {}),
+            "metrics": metrics.values if metrics else {},
             "stages": [
                 {"index": s.index, "stage": s.stage, "resolution": s.resolution, "samples": s.samples,
                  "steps": s.steps, "seconds": round(s.seconds, 1), "losses": s.losses}
@@ -76,18 +75,18 @@ class Export:
             "training_data": {"dataset": context.recipe.data.name, "licence": getattr(context.data, "licence", None)},
         }
         if context.dist.is_main:
-            grid = context.artifact_meta.get("grid")
+            grid = context.get(Grid)
             save_model_folder(
                 directory,
                 parts={name: context.parts[name] for name in names},
                 specs={name: PartSpec(name=context.recipe.model[name].name, args=context.part_args[name]) for name in names},
                 info=info,
                 recipe_text=context.recipe.resolved_yaml(),
-                sample_grid=Path(grid) if grid else None,
+                sample_grid=Path(grid.path) if grid else None,
                 license=self.license,
                 overwrite=True,
             )
-        context.artifact_meta[EXPORTED] = str(directory)
+        context.put(Exported(str(directory)))
         context.summaries.append(StageSummary(context.stage_index, "export", info["resolution"]))
 
 
@@ -106,7 +105,7 @@ class Push:
         target = state.recipe.output.push_to_hub
         if self.repo is None and target is None:
             raise PlanError("repo", "name a repo here or set output.push_to_hub.repo")
-        if not state.facts.get(EXPORTED):
+        if state.get(Exported) is None:
             raise PlanError(None, "push needs an export stage before it")
         return StagePlan(f"push model folder to {self.repo or target.repo}")
 
@@ -117,7 +116,10 @@ class Push:
         repo = self.repo or target.repo
         private = self.private if self.private is not None else bool(target and target.private)
         revision = self.revision or (target.revision if target else None)
+        exported = context.get(Exported)
+        if exported is None:
+            raise ZooError(f"stage {context.stage_number}: nothing exported to push; add an export stage before it")
         if context.dist.is_main:
-            url = push_to_hub(context.artifact_meta[EXPORTED], repo, private=private, revision=revision)
+            url = push_to_hub(exported.directory, repo, private=private, revision=revision)
             context.metrics.log(stage=context.stage_index, event="push", repo=repo, commit=url)
         context.summaries.append(StageSummary(context.stage_index, "push"))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
 from zoo.schedule import PlanError, ScheduleState, StagePlan
-from zoo_curriculum.planning import TRAINED, generator_resolution
+from zoo_curriculum.facts import Growth, Trained
+from zoo_curriculum.planning import generator_plan
 
-__all__ = ["Grow", "NEW_PARAMETERS", "FADE"]
-
-NEW_PARAMETERS = "new_parameters"
-FADE = "fade_pending"
+__all__ = ["Grow"]
 
 
 class Grow:
@@ -27,15 +26,15 @@ class Grow:
         self.fade_in = fade_in
 
     def plan(self, state: ScheduleState) -> StagePlan:
-        before = generator_resolution(state)
+        planned = generator_plan(state)
+        before = planned.resolution
         after = self.size or before * 2
         if after <= before:
             raise PlanError("size", f"must be greater than the current output resolution {before}")
-        if not state.facts.get(TRAINED):
+        if state.get(Trained) is None:
             raise PlanError(None, f"grow before any train stage: nothing was trained at {before}px yet "
                                   f"(train first, METHODS.md P2 before P3, or start the generator at {after}px)")
-        state.resolution = after
-        state.grows += 1
+        state.put(replace(planned, resolution=after, grows=planned.grows + 1))
         return StagePlan(f"grow {before}px -> {after}px{' with fade-in' if self.fade_in else ''}", after,
                          trainable="(adds new layer)")
 
@@ -43,6 +42,5 @@ class Grow:
         generator = context.parts["generator"]
         names = generator.grow(self.size, fade_in=self.fade_in)
         context.update_part_args("generator")
-        context.artifact_meta[NEW_PARAMETERS] = names
-        context.artifact_meta[FADE] = self.fade_in
+        context.put(Growth(new_parameters=tuple(names), fade_pending=self.fade_in))
         context.summaries.append(StageSummary(context.stage_index, "grow", generator.output_resolution))

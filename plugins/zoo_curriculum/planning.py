@@ -6,11 +6,10 @@ import math
 from typing import Any
 
 from zoo.schedule import PlanError, ScheduleState
+from zoo_curriculum.facts import PlannedGenerator, Samples
+from zoo_datasets.facts import DataSurvey
 
-__all__ = ["TRAINED", "generator_resolution", "samples_fact", "require_generator", "check_identities"]
-
-#: Fact set by a train stage: a grow after it has trained layers to build on.
-TRAINED = "trained"
+__all__ = ["generator_plan", "generator_resolution", "samples_fact", "require_generator", "check_identities"]
 
 
 def require_generator(state: ScheduleState) -> dict[str, Any]:
@@ -20,17 +19,24 @@ def require_generator(state: ScheduleState) -> dict[str, Any]:
     return generator.args
 
 
-def generator_resolution(state: ScheduleState) -> int:
-    """The generator's output resolution at this point of the schedule."""
-    if state.resolution is None:
+def generator_plan(state: ScheduleState) -> PlannedGenerator:
+    """The generator at this point of the schedule: from the recipe until a stage (grow) changes it."""
+    planned = state.get(PlannedGenerator)
+    if planned is None:
         args = require_generator(state)
         growth = args.get("growth") or []
-        state.resolution = growth[-1] if growth else args.get("resolution", 64)
-    return state.resolution
+        planned = PlannedGenerator(resolution=growth[-1] if growth else args.get("resolution", 64))
+        state.put(planned)
+    return planned
 
 
-def samples_fact(state: ScheduleState, field: str | None = None) -> dict[str, Any]:
-    samples = state.facts.get("samples")
+def generator_resolution(state: ScheduleState) -> int:
+    """The generator's output resolution at this point of the schedule."""
+    return generator_plan(state).resolution
+
+
+def samples_fact(state: ScheduleState, field: str | None = None) -> Samples:
+    samples = state.get(Samples)
     if samples is None:
         raise PlanError(field, "no samples yet: add a build_triplets or build_groups stage before this one")
     return samples
@@ -42,15 +48,15 @@ def check_identities(state: ScheduleState, held_out: float, groups: list[str]) -
     Swapping needs two training identities (one gives the identity, another receives it) once
     ``held_out`` of them are set aside; a fake-template group (F1) needs a person with two photos.
     """
-    data = state.facts.get("data")
+    data = state.get(DataSurvey)
     if data is None:
         return
-    people = data["identities"]
+    people = data.identities
     held = max(1, math.floor(people * held_out)) if held_out > 0 else 0
     if people - held < 2:
         kept = f", and held_out {held_out:g} keeps {held} of them for evaluation" if held else ""
         raise PlanError("held_out" if held else None,
                         f"the data holds {people} identities{kept}: swapping needs at least 2 identities to train on")
-    if "fake_template" in groups and data["most_per_identity"] < 2:
+    if "fake_template" in groups and data.most_per_identity < 2:
         raise PlanError("groups", "fake_template groups (F1) need a person with at least two photos; "
                                   "the data has one photo per identity (use groups: [fake_label])")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoo.context import RunContext
 from zoo.errors import ZooError
+from zoo_curriculum.facts import Samples
 
 __all__ = ["training_indices", "held_out_indices"]
 
@@ -25,6 +26,6 @@ def training_indices(context: RunContext, held_out: float) -> list[int]:
 
 
 def held_out_indices(context: RunContext) -> list[int]:
-    held_out = context.artifact_meta.get("samples", {}).get("held_out", 0.1)
-    _, indices = _split(context, held_out)
+    samples = context.get(Samples)
+    _, indices = _split(context, samples.held_out if samples else Samples.held_out)
     return indices

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Annotated, Literal
 
 import torch
@@ -21,8 +22,8 @@ from zoo.training import TrainingLoop
 from zoo_curriculum.batches import BatchOrder
 from zoo_curriculum.evaluate import HeldOutPairs, ReferenceRef, held_out_pairs
 from zoo_curriculum.grid import save_grid
-from zoo_curriculum.grow import FADE, NEW_PARAMETERS
-from zoo_curriculum.planning import TRAINED, generator_resolution, samples_fact
+from zoo_curriculum.facts import Growth, Trained
+from zoo_curriculum.planning import generator_plan, samples_fact
 from zoo_curriculum.samples import load_samples
 from zoo_curriculum.trainable import select_trainable
 from zoo_losses.roles import AdversarialSide
@@ -92,18 +93,19 @@ class Train:
 
     def plan(self, state: ScheduleState) -> StagePlan:
         samples = samples_fact(state, "steps")
-        resolution = generator_resolution(state)
-        if samples["label_resolution"] != resolution:
-            raise PlanError(None, f"the samples are labelled at {samples['label_resolution']}px but the generator outputs "
+        planned = generator_plan(state)
+        resolution = planned.resolution
+        if samples.label_resolution != resolution:
+            raise PlanError(None, f"the samples are labelled at {samples.label_resolution}px but the generator outputs "
                                   f"{resolution}px here; build or upscale samples at {resolution}px first")
-        if self.trainable == "new" and state.grows == 0:
+        if self.trainable == "new" and planned.grows == 0:
             raise PlanError("trainable", "'new' means the layers inserted by the last grow, and no grow stage comes before")
-        available = samples["groups"]
+        available = samples.groups
         if self.groups is not None:
             unknown = [g for g in self.groups if g not in available]
             if unknown:
                 raise PlanError("groups", f"{', '.join(unknown)} not built by the previous stages (built: {', '.join(available)})")
-        per_group = samples["quantity"] // len(available)
+        per_group = samples.quantity // len(available)
         if self.quantity is not None and self.quantity > per_group:
             raise PlanError("quantity", f"{self.quantity} is more than the {per_group} samples per group built before")
         quantity = (self.quantity or per_group) * len(self.groups or available)
@@ -111,7 +113,7 @@ class Train:
         if steps > MAX_STEPS:
             raise PlanError("epochs", f"{self.epochs:g} epochs of {self.quantity or per_group} samples in batches of "
                                       f"{self.batch_size} are {steps} steps, more than {MAX_STEPS}")
-        state.facts[TRAINED] = True
+        state.put(Trained())
         return StagePlan(f"train {steps} steps, batch {self.batch_size}, {self.optimizer} lr {self.lr:g}",
                          resolution, quantity, self.trainable)
 
@@ -127,7 +129,8 @@ class Train:
         if self.batch_size % world:
             raise ZooError(f"stage {context.stage_number}: batch_size {self.batch_size} is not divisible by {world} processes")
         steps = self._step_count(len(sets[0]))
-        names = select_trainable(generator, self.trainable, context.artifact_meta.get(NEW_PARAMETERS))
+        growth = context.get(Growth)
+        names = select_trainable(generator, self.trainable, growth.new_parameters if growth else None)
         named = dict(generator.named_parameters())
         g_params = [named[n] for n in names]
         g_opt = _make_optimizer(self.optimizer, g_params, self.lr, self.betas, self.weight_decay)
@@ -139,7 +142,7 @@ class Train:
         ema = {n: named[n].detach().clone() for n in names} if self.ema else {}
         loop = TrainingLoop(context, steps, label="train", log_every=self.log_every,
                             optimizers={"g_opt": g_opt, "d_opt": d_opt}, tensors={f"ema.{n}": t for n, t in ema.items()})
-        fading = bool(context.artifact_meta.get(FADE)) or float(getattr(generator, "fade_alpha", 1.0)) < 1.0
+        fading = bool(growth and growth.fade_pending) or float(getattr(generator, "fade_alpha", 1.0)) < 1.0
         fade_steps = (self.fade_steps if self.fade_steps is not None else steps // 2) if fading else 0
         model: nn.Module = generator
         if context.dist.enabled:
@@ -153,7 +156,8 @@ class Train:
             for step in loop.steps():
                 if fading:
                     generator.set_fade(min(1.0, (step + 1) / max(1, fade_steps)))
-                    context.artifact_meta[FADE] = float(generator.fade_alpha) < 1.0
+                    if growth is not None:
+                        context.put(replace(growth, fade_pending=float(generator.fade_alpha) < 1.0))
                 batches = [(s.group, s.batch(order.indices(step, context.dist))) for s, order in zip(sets, orders)]
                 terms = self._step(context, model, generator, discriminator, batches, g_params, g_opt, d_opt)
                 if ema:

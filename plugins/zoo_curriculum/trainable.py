@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 
 from torch import nn
 from zoo.errors import ZooError
@@ -10,7 +11,7 @@ from zoo.errors import ZooError
 __all__ = ["select_trainable"]
 
 
-def select_trainable(generator: nn.Module, trainable: str, new_names: list[str] | None) -> list[str]:
+def select_trainable(generator: nn.Module, trainable: str, new_names: Sequence[str] | None) -> list[str]:
     """Set ``requires_grad`` on the generator and return the trainable parameter names.
 
     Frozen sub-networks (a pretrained identity encoder) never train, whatever the selection.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Annotated, Literal
 
 import torch
@@ -11,7 +12,7 @@ from zoo.context import RunContext, StageSummary
 from zoo.refs import Ref, as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo_curriculum.planning import samples_fact
-from zoo_curriculum.samples import load_samples, store_samples
+from zoo_curriculum.samples import current_samples, load_samples, store_samples
 
 __all__ = ["Upscale"]
 
@@ -31,21 +32,19 @@ class Upscale:
         self.resolution, self.images, self.upscaler = resolution, list(images), as_ref(UpscalerRef, upscaler)
 
     def plan(self, state: ScheduleState) -> StagePlan:
-        samples = dict(samples_fact(state, "resolution"))
+        samples = samples_fact(state, "resolution")
         keys = {"label_resolution" if image == "label" else "resolution" for image in self.images}
         for key in keys:
-            if self.resolution <= samples[key]:
-                raise PlanError("resolution", f"must be greater than the current {key.replace('_', ' ')} {samples[key]}px")
-        samples.update({key: self.resolution for key in keys})
-        state.facts["samples"] = samples
-        return StagePlan(f"upscale {', '.join(self.images)} with {self.upscaler.name}", self.resolution, samples["quantity"])
+            if self.resolution <= getattr(samples, key):
+                raise PlanError("resolution", f"must be greater than the current {key.replace('_', ' ')} {getattr(samples, key)}px")
+        state.put(replace(samples, **{key: self.resolution for key in keys}))
+        return StagePlan(f"upscale {', '.join(self.images)} with {self.upscaler.name}", self.resolution, samples.quantity)
 
     def run(self, context: RunContext) -> None:
         from zoo_datasets.samples import SampleSet
 
         started = time.perf_counter()
         upscaler = self.upscaler.build()
-        meta = context.artifact_meta["samples"]
         sets = []
         for sample_set in load_samples(context):
             changed = {}
@@ -55,6 +54,6 @@ class Upscale:
                     scaled = upscaler.upscale(pixels.float() / 255, self.resolution)
                     changed[image] = (scaled.clamp(0, 1) * 255).round().to(torch.uint8)
             sets.append(SampleSet(**{**sample_set.__dict__, **changed}))
-        store_samples(context, sets, held_out=meta.get("held_out", 0.1))
+        store_samples(context, sets, held_out=current_samples(context).held_out)
         context.summaries.append(StageSummary(context.stage_index, "upscale", self.resolution,
                                               sum(len(s) for s in sets), seconds=time.perf_counter() - started))

@@ -17,6 +17,7 @@ from zoo.errors import ZooError
 from zoo.paths import ExistingFolder
 from zoo.schedule import PlanError
 from zoo_datasets.base import FaceDataset, Upscaler, resize_faces
+from zoo_datasets.facts import DataSurvey
 
 __all__ = ["AlignedFaces", "IMAGE_SUFFIXES"]
 
@@ -67,12 +68,12 @@ class AlignedFaces(FaceDataset):
         self.native_resolution = self._read(0).shape[-1]
 
     @classmethod
-    def survey(cls, **args: Any) -> dict[str, int]:
+    def survey(cls, **args: Any) -> DataSurvey:
         try:
             people = _people(Path(args["root"]), args.get("max_identities"), args.get("max_per_identity"))
         except ZooError as error:
             raise PlanError("root", str(error)) from None
-        return {"identities": len(people), "most_per_identity": max(len(paths) for _, paths in people)}
+        return DataSurvey(identities=len(people), most_per_identity=max(len(paths) for _, paths in people))
 
     def _read(self, index: int) -> Tensor:
         from zoo_faces.image import load_image

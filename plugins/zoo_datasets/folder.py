@@ -22,6 +22,7 @@ from zoo.schedule import PlanError
 
 from zoo_datasets.aligned import AlignedFaces
 from zoo_datasets.base import FaceDataset, Upscaler
+from zoo_datasets.facts import DataSurvey
 from zoo_datasets.prepare import FACES_DIR, REPORT, FaceChoice, prepare_folder
 from zoo_faces.defaults import DEFAULT_DETECTOR
 
@@ -64,7 +65,7 @@ class PhotoFolder(FaceDataset):
         self.native_resolution = size
 
     @classmethod
-    def survey(cls, **args: Any) -> dict[str, int]:
+    def survey(cls, **args: Any) -> DataSurvey:
         """People and photos per person from the file names: faces are unknown until detected."""
         from zoo_datasets.prepare import identity_of, photos_in
 
@@ -74,7 +75,7 @@ class PhotoFolder(FaceDataset):
         except ZooError as error:
             raise PlanError("root", f"folder dataset: {error}") from None
         counts = Counter(identity_of(photo.relative_to(root)) for photo in photos)
-        return {"identities": len(counts), "most_per_identity": max(counts.values())}
+        return DataSurvey(identities=len(counts), most_per_identity=max(counts.values()))
 
     def __len__(self) -> int:
         return len(self.crops)

@@ -19,7 +19,7 @@ import torch
 from pydantic import Field
 from zoo.context import RunContext, StageSummary
 from zoo.schedule import ScheduleState, StagePlan
-from zoo_curriculum.evaluate import METRICS  # what the export stage writes into the model card
+from zoo_curriculum.facts import Grid, Metrics  # what the export stage writes into the model card
 from zoo_masks.train import SEGMENTER_PART, require_segmenter
 
 __all__ = ["EvaluateMasks", "MaskScores", "mask_iou", "score_masks"]
@@ -112,11 +112,12 @@ class EvaluateMasks:
         scores, preview = score_masks(context.parts[SEGMENTER_PART], context.data, self.samples, self.seed)
         context.metrics.log(stage=context.stage_index, event="mask_iou", **scores.to_json())
         metrics = {f"iou_{method}_{kind}": value for method, values in scores.iou.items() for kind, value in values.items()}
-        context.artifact_meta[METRICS] = {**context.artifact_meta.get(METRICS, {}), **metrics}
+        earlier = context.get(Metrics)
+        context.put(Metrics({**(earlier.values if earlier else {}), **metrics}))
         if context.dist.is_main:
             grid = context.run_dir / "grids" / f"stage{context.stage_number:02d}-mask-iou.png"
             save_preview(grid, preview)
-            context.artifact_meta["grid"] = str(grid)
+            context.put(Grid(str(grid)))
             print(scores.table(), file=sys.stderr, flush=True)
         context.summaries.append(StageSummary(context.stage_index, "evaluate_masks", context.parts[SEGMENTER_PART].resolution,
                                               self.samples, losses={"iou_seg": scores.iou["segmenter"]["all"],

@@ -18,6 +18,7 @@ from zoo.context import RunContext, StageSummary
 from zoo.errors import ZooError
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo.training import TrainingLoop
+from zoo_curriculum.facts import PlannedGenerator
 
 __all__ = ["TrainSegmenter", "mask_loss", "require_segmenter"]
 
@@ -40,7 +41,7 @@ def require_segmenter(state: ScheduleState, field: str | None = None) -> int:
     data_resolution = int(state.recipe.data.args.get("resolution", 64))
     if resolution != data_resolution:
         raise PlanError(field, f"the segmenter takes {resolution}px faces but data.resolution is {data_resolution}px")
-    state.resolution = resolution
+    state.put(PlannedGenerator(resolution))  # the export stage plans the model folder at this resolution
     return resolution
 
 
@@ -71,7 +72,6 @@ class TrainSegmenter:
 
     def plan(self, state: ScheduleState) -> StagePlan:
         resolution = require_segmenter(state)
-        state.facts["segmenter_trained"] = True
         return StagePlan(f"train segmenter {self.steps} steps, batch {self.batch_size}, adamw lr {self.lr:g}",
                          resolution, self.steps * self.batch_size)
 

@@ -15,6 +15,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 from zoo_datasets.base import FaceDataset, Upscaler
+from zoo_datasets.facts import DataSurvey
 from zoo_synthfaces.params import FaceParams, attribute_params, identity_params
 from zoo_synthfaces.render import render_faces
 
@@ -43,8 +44,8 @@ class SynthFaces(FaceDataset):
         self._cached_bytes = 0
 
     @classmethod
-    def survey(cls, **args: Any) -> dict[str, int]:
-        return {"identities": args["identities"], "most_per_identity": args["images_per_identity"]}
+    def survey(cls, **args: Any) -> DataSurvey:
+        return DataSurvey(identities=args["identities"], most_per_identity=args["images_per_identity"])
 
     def __len__(self) -> int:
         return self.count_identities * self.per_identity

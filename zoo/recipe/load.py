@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from zoo.errors import RecipeError, ZooError
+from zoo.facts import Fact
 from zoo.recipe.model import SECTIONS, ComponentConfig, LossConfig, OutputConfig, Recipe, TopLevel
 from zoo.recipe.overrides import apply_overrides
 from zoo.recipe.source import LocatedYaml, YamlPath, parse_located, read_recipe_text
@@ -140,8 +141,13 @@ def _survey_data(check: _Checker, recipe: Recipe, state: ScheduleState) -> bool:
     except PlanError as error:
         check.add(("data",) + ((error.field,) if error.field else ()), error.message)
         return False
-    if facts is not None:
-        state.facts["data"] = facts
+    if facts is None:
+        return True
+    if not isinstance(facts, Fact):
+        check.add(("data",), f"dataset '{recipe.data.name}': survey() returned a {type(facts).__name__}, "
+                             "not a zoo.sdk.Fact (a plugin bug: see docs/plugins.md)")
+        return False
+    state.put(facts)
     return True
 
 

@@ -1,4 +1,4 @@
-"""A third-party stage: records a note in the run's metrics log."""
+"""A third-party stage: records a note in the run's metrics log, with what an earlier warm-up reached."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from zoo.sdk import RunContext, ScheduleState, StagePlan
+from zoo_example.facts import WarmedUp
 
 
 class Note:
@@ -16,7 +17,10 @@ class Note:
         self.message = message
 
     def plan(self, state: ScheduleState) -> StagePlan:
-        return StagePlan(f"note: {self.message}")
+        warmed = state.get(WarmedUp)
+        return StagePlan(f"note: {self.message}" + (f" (after a {warmed.steps}-step warm-up)" if warmed else ""))
 
     def run(self, context: RunContext) -> None:
-        context.metrics.log(stage=context.stage_index, event="note", message=self.message)
+        warmed = context.get(WarmedUp)
+        extra = {"warmup_loss": warmed.final_loss} if warmed else {}
+        context.metrics.log(stage=context.stage_index, event="note", message=self.message, **extra)

@@ -14,6 +14,7 @@ import torch
 from pydantic import Field
 
 from zoo.sdk import RunContext, ScheduleState, StagePlan, StageSummary, TrainingLoop
+from zoo_example.facts import WarmedUp
 
 
 class ReconstructionWarmup:
@@ -28,6 +29,7 @@ class ReconstructionWarmup:
         self.steps, self.batch_size, self.lr = steps, batch_size, lr
 
     def plan(self, state: ScheduleState) -> StagePlan:
+        state.put(WarmedUp(self.steps))
         return StagePlan(f"reconstruction warm-up {self.steps} steps, batch {self.batch_size}",
                          quantity=self.steps * self.batch_size, trainable="all")
 
@@ -47,6 +49,7 @@ class ReconstructionWarmup:
                 loss.backward()
                 optimizer.step()
                 loop.record(step, {"loss": float(loss.detach())}, images=self.batch_size)
+        final = loop.final_terms()
+        context.put(WarmedUp(self.steps, final["loss"]))
         context.summaries.append(StageSummary(context.stage_index, "example_warmup", generator.output_resolution,
-                                              self.steps * self.batch_size, self.steps - loop.start, loop.seconds,
-                                              loop.final_terms()))
+                                              self.steps * self.batch_size, self.steps - loop.start, loop.seconds, final))
