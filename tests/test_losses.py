@@ -354,6 +354,16 @@ def test_ssim_of_flat_images_has_the_closed_form():
     assert torch.allclose(ssim(x, y), torch.tensor([(2 * 0.2 * 0.6 + c1) / (0.2**2 + 0.6**2 + c1)]))
 
 
+def test_the_evaluation_metric_is_this_ssim():
+    from zoo_curriculum.evaluate import ssim as metric
+
+    x, y = _images(7, size=24), _images(8, size=24)
+    assert metric(x, x) == pytest.approx(1.0, abs=1e-6)
+    assert metric(x, y) == pytest.approx(float(ssim(x, y).mean()), abs=1e-7) and metric(x, y) < 0.9
+    flat_a, flat_b = torch.full((1, 3, 12, 12), 0.5), torch.full((1, 3, 12, 12), 0.25)
+    assert metric(flat_a, flat_b) == pytest.approx((2 * 0.5 * 0.25 + 1e-4) / (0.25 + 0.0625 + 1e-4), abs=1e-6)
+
+
 def test_ms_ssim_uses_the_scales_that_fit():
     assert [ms_ssim_levels(s, s) for s in (8, 16, 32, 64, 128, 256, 512)] == [1, 1, 2, 3, 4, 5, 5]
     assert MS_SSIM_WEIGHTS == (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)

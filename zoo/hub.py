@@ -18,14 +18,13 @@ from zoo.errors import WeightsError, ZooError
 from zoo.modelfolder import (
     CONFIG_NAME,
     GENERATOR,
-    PICKLE_SUFFIXES,
     ModelFolder,
     ModelFolderError,
     check_part_files,
     load_model_folder,
-    pickle_refusal,
     read_config,
 )
+from zoo.weights import PICKLE_SUFFIXES, pickle_refusal
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo

@@ -2,7 +2,8 @@
 
 Component arguments are validated against their schemas when a recipe loads, so a path typed
 here is checked then, with the recipe's file, line and YAML path, before anything trains or
-downloads. Remote weights (``hf://``, ``http(s)://``) are left to the component that fetches them.
+downloads. Remote weights (``hf://``, ``http(s)://``) are fetched by the component (:mod:`zoo.weights`);
+an ``hf://`` location is checked against its grammar here.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Annotated
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
-__all__ = ["ExistingFile", "ExistingFileOrRemote", "ExistingFolder", "REMOTE_PREFIXES"]
+from zoo.errors import WeightsError
+from zoo.weights import HF_GRAMMAR, HF_PREFIX, PICKLE_SUFFIXES, REMOTE_PREFIXES, parse_hf
 
-REMOTE_PREFIXES = ("hf://", "http://", "https://")
-
+__all__ = ["ExistingFile", "ExistingFileOrRemote", "ExistingFolder"]
 
 def _where() -> str:
     return f"relative paths start at {Path.cwd()}"
@@ -31,6 +32,14 @@ def _existing_folder(value: str) -> str:
 
 
 def _existing_file_or_remote(value: str) -> str:
+    if value.lower().endswith(PICKLE_SUFFIXES):
+        raise PydanticCustomError("pickle_weights", "a pickle checkpoint, never loaded (unpickling can run code): "
+                                                    "convert it to safetensors")
+    if value.startswith(HF_PREFIX):
+        try:
+            parse_hf(value)
+        except WeightsError:
+            raise PydanticCustomError("weights_location", f"must look like {HF_GRAMMAR}") from None
     return value if value.startswith(REMOTE_PREFIXES) else _existing_file(value)
 
 

@@ -1,7 +1,8 @@
 """The plugin author's SDK: everything a third-party plugin needs, from one public module.
 
 ``from zoo.sdk import hookimpl, Ref, ComponentRef, Stage, StagePlan, ScheduleState, PlanError, Fact``
-costs no torch; the run-time types (``RunContext``, ``StageSummary``, ``Interrupted``,
+costs no torch; nor do the helpers ``resize``, ``resolve_weights``, ``load_strict`` and ``parse_hf``
+(they import torch when called). The run-time types (``RunContext``, ``StageSummary``, ``Interrupted``,
 ``TrainingLoop``, ``build_frozen``) load on first use, so a plugin's ``plugin.py`` can import this module freely.
 The hooks themselves are documented in :mod:`zoo.hookspecs`; roles in :mod:`zoo.roles`; the
 plugin guide is ``docs/plugins.md``.
@@ -17,8 +18,10 @@ from zoo.facts import Fact
 from zoo.hookspecs import hookimpl
 from zoo.refs import ComponentRef, Ref, as_ref
 from zoo.registry import RegisterFn, RoleRegisterFn
+from zoo.resize import resize
 from zoo.roles import RoleError
 from zoo.schedule import PlanError, ScheduleState, Stage, StagePlan
+from zoo.weights import HubFile, load_strict, parse_hf, resolve_weights
 
 if TYPE_CHECKING:
     from zoo.context import Interrupted, RunContext, StageSummary
@@ -42,6 +45,11 @@ __all__ = [
     "Interrupted",
     "TrainingLoop",
     "build_frozen",
+    "resize",
+    "resolve_weights",
+    "load_strict",
+    "parse_hf",
+    "HubFile",
     "ZooError",
     "ArgumentError",
     "RoleError",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageDraw
+from zoo.resize import resize
 
 __all__ = ["save_grid"]
 
@@ -22,8 +22,7 @@ def save_grid(path: Path, rows: dict[str, torch.Tensor], cell: int = 96, title: 
     draw = ImageDraw.Draw(canvas)
     for column, name in enumerate(COLUMNS):
         draw.text((column * cell + 4, 2), name, fill=(230, 230, 230))
-        images = F.interpolate(rows[name][:count].float().cpu(), size=(cell, cell), mode="bilinear",
-                               align_corners=False, antialias=True)
+        images = resize(rows[name][:count].float().cpu(), cell)
         for row, image in enumerate(images):
             pixels = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
             canvas.paste(Image.fromarray(pixels), (column * cell, header + row * cell))

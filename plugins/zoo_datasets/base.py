@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo.resize import resize
+from zoo_datasets.facts import DataSurvey
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -59,11 +61,11 @@ class FaceDataset(ABC):
     licence: str | None = None
 
     @classmethod
-    def survey(cls, **args: Any) -> dict[str, int] | None:
+    def survey(cls, **args: Any) -> DataSurvey | None:
         """Cheap plan-time facts from the dataset's arguments, without loading any face.
 
-        ``{"identities": people, "most_per_identity": most photos of one person}``, or None when
-        unknown. Raises :class:`zoo.schedule.PlanError` naming the argument (a missing ``root``), so
+        A :class:`~zoo_datasets.facts.DataSurvey` (people, most photos of one person), or None when
+        unknown; the planner puts it on the schedule state for the stages to check against. Raises :class:`zoo.schedule.PlanError` naming the argument (a missing ``root``), so
         ``zoo run --dry-run`` catches a wrong data root before any work.
         """
         return None
@@ -104,16 +106,13 @@ class FaceDataset(ABC):
 
 def resize_faces(images: Tensor, resolution: int, upscaler: Upscaler | None = None) -> Tensor:
     """Bring N×3×h×w faces to r×r: antialiased downsizing, ``upscaler`` (bicubic) for enlarging."""
-    import torch.nn.functional as F
-
     size = images.shape[-1]
     if images.shape[-2] != size:
         raise ValueError(f"aligned faces must be square, got {tuple(images.shape[-2:])}")
     if size == resolution:
         return images
     if size > resolution:
-        resized = F.interpolate(images, size=(resolution, resolution), mode="bilinear", antialias=True, align_corners=False)
-        return resized.clamp_(0.0, 1.0)
+        return resize(images, resolution).clamp_(0.0, 1.0)
     if upscaler is None:
         from zoo_datasets.upscale import BicubicUpscaler
 

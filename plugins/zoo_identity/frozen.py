@@ -12,19 +12,9 @@ from abc import ABC, abstractmethod
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo_identity.weights import load_strict
+from zoo.weights import load_strict, resolve_weights
 
-__all__ = ["FrozenEncoder", "resize_to"]
-
-
-def resize_to(images: Tensor, height: int, width: int) -> Tensor:
-    """Differentiable bilinear resize; antialiased when shrinking so high-res inputs do not alias."""
-    if images.shape[-2:] == (height, width):
-        return images
-    shrinking = images.shape[-2] > height or images.shape[-1] > width
-    return F.interpolate(
-        images, size=(height, width), mode="bilinear", align_corners=False, antialias=shrinking
-    )
+__all__ = ["FrozenEncoder"]
 
 
 class FrozenEncoder(nn.Module, ABC):
@@ -35,7 +25,7 @@ class FrozenEncoder(nn.Module, ABC):
     def _finish_init(self, weights: str | None, component: str) -> None:
         """Load weights (strictly) and freeze; subclasses call this last in ``__init__``."""
         if weights is not None:
-            load_strict(self, weights, component)
+            load_strict(self, resolve_weights(weights, what=component), what=component)
         self.requires_grad_(False)
         super().train(False)
 

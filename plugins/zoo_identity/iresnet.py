@@ -12,7 +12,8 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from zoo.paths import ExistingFileOrRemote
-from zoo_identity.frozen import FrozenEncoder, resize_to
+from zoo.resize import resize
+from zoo_identity.frozen import FrozenEncoder
 
 __all__ = ["IResNet", "IRESNET_LAYERS"]
 
@@ -83,7 +84,7 @@ class IResNet(FrozenEncoder):
         self._finish_init(weights, f"arcface_iresnet (depth {depth})")
 
     def prepare(self, images: Tensor) -> Tensor:
-        return (resize_to(images, 112, 112) * 255.0 - 127.5) / 127.5
+        return (resize(images, 112) * 255.0 - 127.5) / 127.5
 
     @property
     def _embedding_norm(self) -> nn.Module:

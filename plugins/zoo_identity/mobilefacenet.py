@@ -13,7 +13,8 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from zoo.paths import ExistingFileOrRemote
-from zoo_identity.frozen import FrozenEncoder, resize_to
+from zoo.resize import resize
+from zoo_identity.frozen import FrozenEncoder
 
 __all__ = ["MobileFaceNet"]
 
@@ -89,7 +90,7 @@ class MobileFaceNet(FrozenEncoder):
         self._finish_init(weights, "mobilefacenet")
 
     def prepare(self, images: Tensor) -> Tensor:
-        square = resize_to(images, 112, 112)
+        square = resize(images, 112)
         crop = square[..., _CROP_COLUMNS : 112 - _CROP_COLUMNS]
         return (crop * 255.0 - 127.5) / 128.0
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-import torch.nn.functional as F
 from torch import Tensor, nn
+from zoo.resize import resize
 
 __all__ = [
     "GroupName",
@@ -59,8 +59,4 @@ class LossInputs:
 
 def at_size_of(images: Tensor, reference: Tensor) -> Tensor:
     """``images`` resized (differentiably, antialiased when shrinking) to ``reference``'s H×W."""
-    size = tuple(reference.shape[-2:])
-    if tuple(images.shape[-2:]) == size:
-        return images
-    shrinking = images.shape[-2] > size[0] or images.shape[-1] > size[1]
-    return F.interpolate(images, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
+    return resize(images, (reference.shape[-2], reference.shape[-1]))

@@ -20,7 +20,7 @@ from zoo_faces.detections import FaceDetections
 from zoo_retinaface.network import BODIES, Body, build_network
 from zoo_retinaface.published import RESNET50, converted_weights
 from zoo_retinaface.upstream import decode, decode_landm
-from zoo_retinaface.weights import load_strict, resolve_weights
+from zoo.weights import load_strict, resolve_weights
 
 __all__ = ["RESNET50_URL", "RetinaFaceDetector", "prior_boxes"]
 

@@ -14,11 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.resize import resize
 from zoo_swap.growable import (
     Blocks, Channels, CoreResolution, Downsamples, Growth, GrowableSwapGenerator, IdDim, Identity, MaxChannels,
     TemplateSkip, check_pair,
 )
-from zoo_swap.layers import ConvAct, FusionBlock, resize
+from zoo_swap.layers import ConvAct, FusionBlock
 
 __all__ = ["AdainSwap"]
 

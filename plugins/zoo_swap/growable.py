@@ -18,8 +18,9 @@ from torch import Tensor, nn
 from zoo.errors import ArgumentError
 from zoo.frozen import build_frozen
 from zoo.refs import Ref, as_ref
+from zoo.resize import resize
 from zoo_swap.identity import LearnedIdentity, embedding_dim
-from zoo_swap.layers import ResolutionUpdate, resize
+from zoo_swap.layers import ResolutionUpdate
 
 __all__ = ["IdentityRef", "GrowableSwapGenerator", "check_architecture", "check_growth", "check_images", "check_pair",
            "is_power_of_two"]

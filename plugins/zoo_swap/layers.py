@@ -22,14 +22,6 @@ __all__ = [
 LEAK = 0.2
 
 
-def resize(images: Tensor, size: int) -> Tensor:
-    """Differentiable square resize; antialiased when shrinking so no detail aliases in."""
-    if images.shape[-2:] == (size, size):
-        return images
-    shrinking = images.shape[-1] > size or images.shape[-2] > size
-    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=shrinking)
-
-
 class ConvAct(nn.Sequential):
     """3×3 convolution then leaky ReLU: the unit every encoder and decoder level is made of."""
 

@@ -20,11 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.resize import resize
 from zoo_swap.growable import (
     Blocks, Channels, CoreResolution, Downsamples, Growth, GrowableSwapGenerator, IdDim, Identity, MaxChannels,
     TemplateSkip, check_pair,
 )
-from zoo_swap.layers import LEAK, AdaIN, ConvAct, FusionBlock, resize
+from zoo_swap.layers import LEAK, AdaIN, ConvAct, FusionBlock
 
 __all__ = ["MaskedSwap"]
 

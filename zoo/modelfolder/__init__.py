@@ -18,12 +18,10 @@ from zoo.modelfolder.layout import (
     FORMAT_VERSION,
     GENERATOR,
     LIBRARY_NAME,
-    PICKLE_SUFFIXES,
     ModelFolder,
     ModelFolderError,
     PartSpec,
     part_filename,
-    pickle_refusal,
 )
 from zoo.modelfolder.load import load_model_folder
 from zoo.modelfolder.save import check_replaceable, save_model_folder, strip_weights
@@ -34,7 +32,6 @@ __all__ = [
     "FORMAT_VERSION",
     "GENERATOR",
     "LIBRARY_NAME",
-    "PICKLE_SUFFIXES",
     "ModelFolder",
     "check_replaceable",
     "ModelFolderError",
@@ -42,7 +39,6 @@ __all__ = [
     "check_part_files",
     "load_model_folder",
     "part_filename",
-    "pickle_refusal",
     "read_config",
     "save_model_folder",
     "strip_weights",

@@ -18,14 +18,12 @@ __all__ = [
     "FORMAT_VERSION",
     "GENERATOR",
     "LIBRARY_NAME",
-    "PICKLE_SUFFIXES",
     "RECIPE_NAME",
     "SAMPLE_GRID_NAME",
     "ModelFolder",
     "ModelFolderError",
     "PartSpec",
     "part_filename",
-    "pickle_refusal",
 ]
 
 FORMAT_VERSION = 1
@@ -35,7 +33,6 @@ RECIPE_NAME = "recipe.yaml"
 CARD_NAME = "README.md"
 SAMPLE_GRID_NAME = "sample_grid.png"
 GENERATOR = "generator"
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 PART_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 WEIGHTS_FILE = re.compile(r"^[A-Za-z0-9_.\-]+\.safetensors$")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -66,7 +63,3 @@ class ModelFolder:
 def part_filename(part: str) -> str:
     """``model.safetensors`` for the generator (what the Hub expects), ``<part>.safetensors`` otherwise."""
     return "model.safetensors" if part == GENERATOR else f"{part}.safetensors"
-
-
-def pickle_refusal(path: Path | str) -> str:
-    return f"{path}: pickle-based weights are never loaded (arbitrary code execution); convert to safetensors"

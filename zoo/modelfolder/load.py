@@ -13,6 +13,7 @@ from zoo.errors import ComponentNotFound, WeightsError, ZooError
 from zoo.modelfolder.layout import CONFIG_NAME, GENERATOR, ModelFolder, ModelFolderError
 from zoo.modelfolder.validate import check_part_files, confine_weights, read_config
 from zoo.statedict import describe_mismatches
+from zoo.weights import load_strict
 
 if TYPE_CHECKING:
     from torch import nn
@@ -44,7 +45,7 @@ def load_model_folder(
         what = f"backbone '{spec['name']}' (part '{part}')"
         _check_shapes(_build_part(part, spec, args, config_path, meta=True), folder / spec["file"], what)
         module = _build_part(part, spec, args, config_path)
-        _load_strict(module, folder / spec["file"], what)
+        load_strict(module, folder / spec["file"], what=what)
         loaded[part] = module.eval()
     return ModelFolder(path=folder, config=config, parts=loaded, info=dict(config.get("info", {})))
 
@@ -93,21 +94,3 @@ def _check_shapes(module: nn.Module, path: Path, what: str) -> None:
     problems = describe_mismatches(module.state_dict(), _header(path))
     if problems:
         raise WeightsError(f"{path}: weights do not fit {what}: {'; '.join(problems)}")
-
-
-def _load_strict(module: nn.Module, path: Path, what: str) -> None:
-    import torch
-    from safetensors.torch import load_file
-
-    try:
-        tensors = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError) as error:
-        raise WeightsError(f"{path}: not a valid safetensors file ({error})") from None
-    problems = describe_mismatches(module.state_dict(), tensors)
-    if problems:
-        raise WeightsError(f"{path}: weights do not fit {what}: {'; '.join(problems)}")
-    for name, tensor in tensors.items():
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise WeightsError(f"{path}: tensor '{name}' holds NaN or infinite values: the model is broken, "
-                               "refusing to use it")
-    module.load_state_dict(tensors, strict=True)

@@ -13,11 +13,10 @@ from zoo.modelfolder.layout import (
     CONFIG_NAME,
     FORMAT_VERSION,
     LIBRARY_NAME,
-    PICKLE_SUFFIXES,
     WEIGHTS_FILE,
     ModelFolderError,
-    pickle_refusal,
 )
+from zoo.weights import PICKLE_SUFFIXES, pickle_refusal
 
 __all__ = ["MAX_CONFIG_BYTES", "check_part_files", "confine_weights", "read_config", "refuse_pickles"]
 
