@@ -310,3 +310,16 @@ def test_cli_judges_with_dlib_by_default_and_says_it_is_independent(model_dir: P
     assert written["judge"] == "dlib_resnet" and written["detector"] == "dlib"
     assert written["metrics"]["distractor_identities"] == 2
     assert set(written["comparison"]["identity_top1"]) == {"model", "template", "source", "compositor"}
+
+
+def test_zoo_evaluate_is_what_the_command_reports(model_dir: Path, judge_weights: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "eval.json"
+    code, _, _ = run_cli(["eval", "-m", str(model_dir), "--data", "synthfaces", "--data-arg", "identities=4",
+                          "--data-arg", "images_per_identity=3", "--judge", "mobilefacenet", "-j", f"weights={judge_weights}",
+                          "--pairs", "4", "--seed", "2", "--json", "-o", str(report)], capsys)
+    assert code == 0
+    result = zoo.evaluate(model_dir, "synthfaces", data_args={"identities": 4, "images_per_identity": 3},
+                          judge="mobilefacenet", judge_args={"weights": judge_weights}, pairs=4, seed=2)
+    assert json.loads(json.dumps(result.to_json())) == json.loads(report.read_text())
+    assert result.to_json()["metrics"]["pairs"] == 4

@@ -92,7 +92,7 @@ def _interrupt_after(metrics: Path, lines: int) -> threading.Thread:
 def test_ctrl_c_then_resume_ends_bit_identical(assets: Path, uninterrupted: Path, tmp_path: Path) -> None:
     recipe = load(recipe_file(tmp_path, assets, every=1000))
     thread = _interrupt_after(tmp_path / "run" / "metrics.jsonl", 2)
-    with pytest.raises(Interrupted, match="checkpoint written, continue with --resume"):
+    with pytest.raises(Interrupted, match=r"checkpoint written, continue with resume=True"):
         zoo.run(recipe)
     thread.join()
     checkpoint = zoo.checkpoint.Checkpointer(tmp_path / "run").latest()

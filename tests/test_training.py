@@ -252,11 +252,14 @@ def test_two_process_ddp_matches_one_process(tmp_path: Path) -> None:
     short = TINY.replace("    batch_size: 4\n", "    batch_size: 4\n    optimizer: sgd\n")
     short = short.replace("lr: 0.002", "lr: 0.05").replace("lr: 0.0005", "lr: 0.05")
     short = short[: short.rindex("steps: 8")] + "steps: 2" + short[short.rindex("steps: 8") + len("steps: 8"):]
+    summaries = {}
     for name, args in (("single", ()), ("double", ("--nproc", "2"))):
         (tmp_path / name).mkdir()
         (tmp_path / name / "recipe.yaml").write_text(short)
-        result = run_zoo(tmp_path / name, *args)
+        result = run_zoo(tmp_path / name, "--json", *args)
         assert result.returncode == 0, result.stderr
+        summaries[name] = [(s["stage"], s["steps"], s["samples"]) for s in json.loads(result.stdout)["stages"]]
+    assert summaries["double"] == summaries["single"] and len(summaries["single"]) == 7  # read back from the ranks' run
     single, double = weights(tmp_path / "single"), weights(tmp_path / "double")
     worst = max(float((single[k] - double[k]).abs().max()) for k in single)
     assert worst <= 1e-5, worst

@@ -15,8 +15,10 @@ from zoo.threads import configure_threads
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from zoo.dryrun import RunPlan
     from zoo.recipe.model import Recipe
     from zoo.runner import RunResult
+    from zoo_inference.evaluate import EvalResult
     from zoo.discovery import PluginInfo
     from zoo.registry import ComponentSpec
     from zoo.modelfolder import ModelFolder
@@ -29,9 +31,12 @@ __all__ = [
     "list_components",
     "plugins",
     "load_recipe",
+    "plan",
     "run",
     "from_pretrained",
+    "pull",
     "push_to_hub",
+    "evaluate",
 ]
 
 __version__ = "0.1.0"
@@ -71,18 +76,53 @@ def plugins() -> list[PluginInfo]:
 
 
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Read and fully validate a recipe; raises :class:`zoo.errors.RecipeError` listing every problem."""
+    """Read and fully validate a recipe (a file, or a shipped recipe's name such as ``quickstart``).
+
+    ``overrides`` are ``KEY.PATH=VALUE`` settings (values read as YAML). Raises
+    :class:`zoo.errors.RecipeError` listing every problem with its file, line and YAML path.
+    """
     from zoo.recipe import load_recipe as _load
+    from zoo.shipped import recipe_argument
 
-    return _load(path, overrides)
+    return _load(recipe_argument(str(path)), overrides)
 
 
-def run(recipe: Recipe | str | Path, *, resume: bool = False, force: bool = False) -> RunResult:
-    """Run a recipe's stages (``zoo run``); accepts a loaded recipe or a path."""
+def _loaded(recipe: Recipe | str | Path, overrides: list[str] | None) -> Recipe:
     from zoo.recipe.model import Recipe as _Recipe
+
+    if isinstance(recipe, _Recipe):
+        if overrides:
+            raise TypeError("overrides apply to a recipe file; load_recipe(path, overrides) a Recipe instead")
+        return recipe
+    return load_recipe(recipe, overrides)
+
+
+def plan(recipe: Recipe | str | Path, overrides: list[str] | None = None, *, resume: bool = False,
+         force: bool = False) -> RunPlan:
+    """The dry run (``zoo run --dry-run``): the recipe validated, the run directory checked, the plan."""
+    from zoo.dryrun import plan_run
+
+    return plan_run(_loaded(recipe, overrides), resume=resume, force=force)
+
+
+def run(recipe: Recipe | str | Path, overrides: list[str] | None = None, *, resume: bool = False,
+        force: bool = False, nproc: int = 1) -> RunResult:
+    """Run a recipe's stages (``zoo run``): a loaded recipe, a file or a shipped recipe's name.
+
+    ``nproc`` > 1 runs that many processes under torchrun (DDP). Each process reads the recipe file
+    with ``overrides`` again, so pass the file (or name), not a loaded :class:`Recipe`.
+    """
+    loaded = _loaded(recipe, overrides)  # validated here, before any process starts
+    if nproc > 1:
+        from zoo.launch import launch_torchrun
+        from zoo.recipe.model import Recipe as _Recipe
+
+        if isinstance(recipe, _Recipe):
+            raise TypeError("a multi-process run starts each process from the recipe file: pass its path")
+        return launch_torchrun(str(loaded.path), list(overrides or []), loaded.run_dir, nproc=nproc,
+                               resume=resume, force=force)
     from zoo.runner import run_recipe
 
-    loaded = recipe if isinstance(recipe, _Recipe) else load_recipe(recipe)
     return run_recipe(loaded, resume=resume, force=force)
 
 
@@ -91,6 +131,20 @@ def from_pretrained(model_id_or_path: str | Path, revision: str | None = None, p
     from zoo.hub import from_pretrained as _from_pretrained
 
     return _from_pretrained(model_id_or_path, revision=revision, parts=parts)
+
+
+def pull(repo_id: str, revision: str | None = None) -> Path:
+    """Download a model folder into the Hugging Face cache (``zoo pull``), checked; returns its path."""
+    from zoo.hub import pull as _pull
+
+    return _pull(repo_id, revision)
+
+
+def evaluate(model: str | Path, data: str | Path, **options: Any) -> EvalResult:
+    """Measure a model folder (``zoo eval``); options as :func:`zoo_inference.evaluation.evaluate_model`."""
+    from zoo_inference.evaluation import evaluate_model
+
+    return evaluate_model(model, data, **options)
 
 
 def push_to_hub(directory: str | Path, repo_id: str, private: bool = False, revision: str | None = None) -> str:

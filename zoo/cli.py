@@ -15,6 +15,7 @@ import click
 
 from zoo import __version__
 from zoo.errors import ZooError
+from zoo.remedy import in_cli_words
 from zoo.table import render_table
 from zoo.hub_commands import pull_command, push_command
 
@@ -167,35 +168,17 @@ def run_command(recipe: str, settings: tuple[str, ...], outputs: tuple[str, ...]
 
     RECIPE is a YAML file or the name of a shipped recipe (quickstart, progressive, fake_template, ...).
     """
-    from zoo.recipe import load_recipe
-    from zoo.shipped import recipe_argument
+    import zoo
     from zoo.threads import current_settings
 
-    recipe = str(recipe_argument(recipe))
     overrides = _recipe_overrides(settings, outputs)
-    loaded = load_recipe(recipe, overrides)
     if dry_run:
-        from zoo.plan import plan_rows, render_plan
-        from zoo.runner import check_run
-
-        check_run(loaded, resume=resume, force=force)
-        if as_json:
-            click.echo(json.dumps({"name": loaded.name, "run_dir": str(loaded.run_dir), "plan": plan_rows(loaded),
-                                   "threads": current_settings().as_dict()}, indent=2))
-            return
-        click.echo(loaded.resolved_yaml().rstrip())
-        click.echo()
-        click.echo(render_plan(loaded))
+        planned = zoo.plan(recipe, overrides, resume=resume, force=force)
+        click.echo(json.dumps(planned.to_json(), indent=2) if as_json else planned.render())
         return
-    if nproc > 1:
-        from zoo.launch import launch_torchrun
-
-        sys.exit(launch_torchrun(recipe, overrides, nproc=nproc, resume=resume, force=force, as_json=as_json))
     from dataclasses import asdict
 
-    from zoo.runner import run_recipe
-
-    result = run_recipe(loaded, resume=resume, force=force)
+    result = zoo.run(recipe, overrides, resume=resume, force=force, nproc=nproc)
     if as_json and result.is_main:
         click.echo(json.dumps({"run_dir": str(result.run_dir), "threads": current_settings().as_dict(),
                                "stages": [asdict(summary) for summary in result.summaries]}, indent=2))
@@ -259,7 +242,7 @@ def _main(args: list[str]) -> None:
     except ZooError as error:
         if os.environ.get("ZOO_DEBUG") or "--debug" in args:
             raise
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {in_cli_words(str(error))}", err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -29,7 +29,7 @@ from zoo.weights import PICKLE_SUFFIXES, pickle_refusal
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo
 
-__all__ = ["ALLOW_PATTERNS", "HubError", "download", "from_pretrained", "push_to_hub", "resolve_model"]
+__all__ = ["ALLOW_PATTERNS", "HubError", "download", "from_pretrained", "pull", "push_to_hub", "resolve_model"]
 
 ALLOW_PATTERNS = ["*.safetensors", "*.json", "*.yaml", "*.md", "*.png"]
 _REPO_ID = re.compile(r"^[\w.\-]+/[\w.\-]+$")
@@ -64,6 +64,13 @@ def resolve_model(model_id_or_path: str | Path, revision: str | None = None) -> 
     if isinstance(model_id_or_path, Path) or text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text:
         raise ModelFolderError(f"model folder not found: {local}")
     return download(text, revision)
+
+
+def pull(repo_id: str, revision: str | None = None) -> Path:
+    """``zoo pull``: the model folder downloaded (or found in the cache) and checked complete."""
+    folder = download(repo_id, revision)
+    check_part_files(folder, read_config(folder))
+    return folder
 
 
 def download(repo_id: str, revision: str | None = None) -> Path:

@@ -36,9 +36,7 @@ def pull_command(repo_id: str, revision: str | None, as_json: bool) -> None:
 
     Honours HF_HUB_OFFLINE (cache only) and HF_ENDPOINT.
     """
-    from zoo.hub import download
-    from zoo.modelfolder import check_part_files, read_config
+    import zoo
 
-    folder = download(repo_id, revision)
-    check_part_files(folder, read_config(folder))
+    folder = zoo.pull(repo_id, revision)
     click.echo(json.dumps({"repo": repo_id, "revision": revision, "path": str(folder)}) if as_json else str(folder))

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from zoo.atomic import write_atomic
 from zoo.errors import ZooError
+from zoo.remedy import NEW_RUN_DIR, OTHER_RUN_DIR
 
 __all__ = ["LOCK", "MARKER", "check_run_dir", "claim_run_dir"]
 
@@ -33,7 +34,7 @@ _BOOKKEEPING = {MARKER, LOCK, "recipe.yaml", "metrics.jsonl", "grids", "checkpoi
 def check_run_dir(run_dir: Path, *, resume: bool, has_checkpoint: bool) -> None:
     """Refuse a run directory whose files the run would overwrite (read-only: changes nothing)."""
     if run_dir.exists() and not run_dir.is_dir():
-        raise ZooError(f"run directory {run_dir} is a file, not a folder: choose another with -o DIR")
+        raise ZooError(f"run directory {run_dir} is a file, not a folder: choose {OTHER_RUN_DIR}")
     if not run_dir.is_dir() or (resume and has_checkpoint):
         return
     entries = {entry.name for entry in run_dir.iterdir()}
@@ -42,11 +43,11 @@ def check_run_dir(run_dir: Path, *, resume: bool, has_checkpoint: bool) -> None:
     if MARKER not in entries:
         shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
         raise ZooError(f"run directory {run_dir} is not empty ({shown}) and was not made by `zoo run` (no {MARKER}): "
-                       "choose a new or empty directory with -o DIR")
+                       f"choose {NEW_RUN_DIR}")
     leftover = sorted(entries - _BOOKKEEPING)
     if not has_checkpoint and leftover:
         raise ZooError(f"run directory {run_dir} holds a run whose checkpoints are gone ({', '.join(leftover)} would be "
-                       "overwritten): choose another directory with -o DIR")
+                       f"overwritten): choose {OTHER_RUN_DIR}")
 
 
 @contextmanager
@@ -63,7 +64,7 @@ def claim_run_dir(run_dir: Path) -> Iterator[None]:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             raise ZooError(f"run directory {run_dir} is in use by another `zoo run` (pid {holder}): "
-                           "wait for it to finish, or choose another directory with -o DIR") from None
+                           f"wait for it to finish, or choose {OTHER_RUN_DIR}") from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")

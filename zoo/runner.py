@@ -30,6 +30,7 @@ from zoo.errors import ZooError
 from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
 from zoo.refs import plain
+from zoo.remedy import FORCE, OTHER_RUN_DIR, RESUME
 from zoo.table import render_table
 from zoo.registry import default_registry
 from zoo.rundir import check_run_dir, claim_run_dir
@@ -48,8 +49,8 @@ class RunResult:
 def _check_resume(recipe: Recipe, existing: Checkpoint | None, resume: bool, force: bool, run_dir: Path) -> None:
     if existing is not None and not resume:
         raise ZooError(
-            f"{run_dir} already holds a run (checkpoint at {existing.label}); continue it with --resume, "
-            f"or choose another directory with -o DIR"
+            f"{run_dir} already holds a run (checkpoint at {existing.label}); continue it with {RESUME}, "
+            f"or choose {OTHER_RUN_DIR}"
         )
     if resume and existing is None:
         raise ZooError(f"nothing to resume: no checkpoint in {run_dir}")
@@ -65,7 +66,7 @@ def _check_resume(recipe: Recipe, existing: Checkpoint | None, resume: bool, for
                 tofile="this recipe",
             )
         )
-        raise ZooError(f"the recipe differs from the one {run_dir} was trained with (use --force to continue anyway):\n{diff.rstrip()}")
+        raise ZooError(f"the recipe differs from the one {run_dir} was trained with (use {FORCE} to continue anyway):\n{diff.rstrip()}")
 
 
 def _seed_everything(seed: int) -> None:
@@ -230,7 +231,7 @@ def _run_stages(
             context.resume = None
             if context.interrupted and index + 1 < total:
                 raise Interrupted(f"interrupted after stage {index + 1}/{total} {config.name}; "
-                                  "checkpoint written, continue with --resume")
+                                  f"checkpoint written, continue with {RESUME}")
     if context.summaries:
         _say(info, "\n" + render_summary(context.summaries))
     _say(info, f"run directory: {run_dir}")

@@ -26,6 +26,7 @@ from zoo.checkpoint import flatten_optimizer_state, unflatten_optimizer_state
 from zoo.context import Interrupted, RunContext
 from zoo.distributed import mean_across
 from zoo.progress import Progress
+from zoo.remedy import RESUME
 
 if TYPE_CHECKING:
     import torch
@@ -69,7 +70,7 @@ class TrainingLoop:
             done = step + 1
             if self.context.interrupted:
                 self.checkpoint(done)
-                raise Interrupted(f"interrupted at {self.label} step {done}; checkpoint written, continue with --resume")
+                raise Interrupted(f"interrupted at {self.label} step {done}; checkpoint written, continue with {RESUME}")
             if done % cadence == 0 and done < self.total:
                 self.checkpoint(done)
 

@@ -185,27 +185,12 @@ def eval_command(
     """Measure a model: identity (by an independent judge), pose/expression kept, pixels vs ground truth."""
     if json_path is not None and not json_path.expanduser().parent.is_dir():
         raise ZooError(f"output directory {json_path.parent} does not exist (for -o {json_path})")
-    import json
-
     import zoo
-    from zoo_inference.evaluate import evaluate_swaps, load_eval_dataset
-    from zoo_inference.judges import build_judge, describe_judge_overlap, judge_independence, read_recipe
 
-    folder = zoo.from_pretrained(model, revision=revision)
-    judge_model = build_judge(judge, parse_component_args(judge_args, "-j"))
-    dataset = load_eval_dataset(data, parse_component_args(data_args, "--data-arg"))
-    others = load_eval_dataset(distractors) if distractors is not None else None
-    built = zoo.build("detector", detector, **parse_component_args(detector_args, "-a"))
-    landmarker = built if hasattr(built, "detect_68") else zoo.build("detector", DEFAULT_DETECTOR)
-    result = evaluate_swaps(folder.parts["generator"], dataset, judge_model, pairs=pairs, detector=built.detect,
-                            seed=seed, landmarker=landmarker.detect_68, distractors=others)
-    recipe = read_recipe(folder.path)
-    result.headline = f"{judge_independence(folder.info, judge, recipe)}; mean [95% bootstrap interval] over pairs"
-    overlap = describe_judge_overlap(folder.info, judge, recipe)
-    if overlap:
-        result.notes.append(overlap)
-    result.details = {"model": str(model), "data": str(data), "judge": judge, "judge_line": result.headline,
-                      "detector": detector, "distractors": distractors, "seed": seed, **result.details}
+    result = zoo.evaluate(model, data, revision=revision, data_args=parse_component_args(data_args, "--data-arg"),
+                          judge=judge, judge_args=parse_component_args(judge_args, "-j"), detector=detector,
+                          detector_args=parse_component_args(detector_args, "-a"), distractors=distractors,
+                          pairs=pairs, seed=seed)
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.table())
     if json_path is not None:
         json_path.expanduser().write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from zoo.errors import RecipeError, ZooError
+from zoo.remedy import OVERRIDING
 from zoo.schema import format_path
 
 __all__ = [
@@ -116,7 +117,7 @@ class LocatedYaml:
         for end in range(len(path), -1, -1):
             prefix = path[:end]
             if prefix in self.overridden:
-                return f"--set {self.overridden[prefix]}"
+                return f"{OVERRIDING}{self.overridden[prefix]}"
             if prefix in self.lines:
                 return f"{self.file}:{self.lines[prefix]}"
         return self.file
