@@ -39,3 +39,10 @@ def test_a_loaded_recipe_takes_no_overrides_and_runs_in_one_process_only(tmp_pat
         zoo.plan(recipe, ["seed=3"])
     with pytest.raises(TypeError, match="pass its path"):
         zoo.run(recipe, nproc=2)
+
+
+def test_the_sdk_exports_every_name_it_lists_and_imports_no_torch() -> None:
+    script = ("import sys, zoo.sdk; light = 'torch' not in sys.modules and 'pydantic' not in sys.modules; "
+              "missing = [n for n in zoo.sdk.__all__ if getattr(zoo.sdk, n, None) is None]; print(light, missing)")
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert shown.stdout.split("\n")[0] == "True []", shown.stderr

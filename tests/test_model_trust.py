@@ -80,7 +80,7 @@ def test_weights_inside_the_folder_resolve_there_even_through_cache_symlinks(tmp
     (blobs / "1234").write_bytes(b"weights")
     (snapshot / "enc.safetensors").symlink_to(blobs / "1234")  # how huggingface_hub lays out a snapshot
     args = {"identity": {"name": "mobilefacenet", "weights": "enc.safetensors"}}
-    assert confine_weights(args, snapshot, "parts.generator.args") == {
+    assert confine_weights("adain_swap", args, snapshot, "parts.generator.args") == {
         "identity": {"name": "mobilefacenet", "weights": str(snapshot / "enc.safetensors")}}
     trusted = {"identity": {"name": "mobilefacenet", "weights": "hf://someone-else/enc/w.safetensors"}}
-    assert confine_weights(trusted, snapshot, "parts.generator.args", allow_external=True) == trusted
+    assert confine_weights("adain_swap", trusted, snapshot, "parts.generator.args", allow_external=True) == trusted

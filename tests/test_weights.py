@@ -130,3 +130,23 @@ def test_a_weights_argument_is_checked_with_the_arguments(location: str, message
 
     with pytest.raises(ArgumentError, match=message):
         zoo.build("backbone", "mobilefacenet", weights=location)
+
+
+def test_weights_arguments_are_found_by_their_marker_not_their_name() -> None:
+    from pydantic import BaseModel
+
+    import zoo
+    from zoo.paths import WeightsLocation
+    from zoo.weights import map_weights, weights_fields
+
+    class Schema(BaseModel):
+        encoder_file: WeightsLocation | None = None
+        weights: str | None = None  # only named like one
+
+    assert weights_fields(Schema) == ["encoder_file"]
+    assert weights_fields(zoo.get_spec("detector", "retinaface").schema()) == ["weights"]  # not its pickle `checkpoint`
+    args = {"identity": {"name": "mobilefacenet", "weights": "enc.safetensors"}, "resolution": 16}
+    seen = map_weights("backbone", "adain_swap", args, "parts.generator.args", lambda path, value: f"<{path}>")
+    assert seen == {"identity": {"name": "mobilefacenet", "weights": "<parts.generator.args.identity.weights>"},
+                    "resolution": 16}
+    assert args["identity"]["weights"] == "enc.safetensors"  # a copy: the caller's arguments are unchanged

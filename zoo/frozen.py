@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from zoo.errors import ArgumentError
 from zoo.refs import ComponentRef
+from zoo.weights import weights_fields
 
 if TYPE_CHECKING:
     from torch import nn
@@ -29,8 +30,9 @@ def build_frozen(ref: ComponentRef, method: str, user: str) -> nn.Module:
     network = ref.build()
     if not isinstance(network, nn.Module) or not callable(getattr(network, method, None)):
         raise ArgumentError(f"{user}: backbone '{ref.name}' has no {method}(images) method to use here")
-    if ref.args.get("weights") is None and "weights" in zoo.get_spec("backbone", ref.name).schema().model_fields:
-        warnings.warn(f"{user}: backbone '{ref.name}' has no weights (random init): set its 'weights' argument",
+    unset = [name for name in weights_fields(zoo.get_spec("backbone", ref.name).schema()) if ref.args.get(name) is None]
+    if unset:
+        warnings.warn(f"{user}: backbone '{ref.name}' has no weights (random init): set its '{unset[0]}' argument",
                       stacklevel=3)
     network.requires_grad_(False)
     return network.eval()

@@ -15,9 +15,9 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from zoo.errors import WeightsError
-from zoo.weights import HF_GRAMMAR, HF_PREFIX, PICKLE_SUFFIXES, REMOTE_PREFIXES, parse_hf
+from zoo.weights import HF_GRAMMAR, HF_PREFIX, PICKLE_SUFFIXES, REMOTE_PREFIXES, WeightsMarker, parse_hf
 
-__all__ = ["ExistingFile", "ExistingFileOrRemote", "ExistingFolder"]
+__all__ = ["ExistingFile", "ExistingFolder", "WeightsLocation"]
 
 def _where() -> str:
     return f"relative paths start at {Path.cwd()}"
@@ -57,5 +57,6 @@ ExistingFolder = Annotated[str, AfterValidator(_existing_folder)]
 ExistingFile = Annotated[str, AfterValidator(_existing_file)]
 """A local file that must exist when the arguments are validated."""
 
-ExistingFileOrRemote = Annotated[str, AfterValidator(_existing_file_or_remote)]
-"""A local file that must exist, or an ``hf://`` / ``http(s)://`` location fetched later."""
+WeightsLocation = Annotated[str, AfterValidator(_existing_file_or_remote), WeightsMarker()]
+"""A weights file: a local one that must exist, or an ``hf://`` / ``http(s)://`` location fetched later
+(see :mod:`zoo.weights`); marked, so model folders know the argument names weights whatever it is called."""

@@ -25,6 +25,7 @@ from zoo.weights import HubFile, load_strict, parse_hf, resolve_weights
 
 if TYPE_CHECKING:
     from zoo.context import Interrupted, RunContext, StageSummary
+    from zoo.paths import WeightsLocation
     from zoo.frozen import build_frozen
     from zoo.training import TrainingLoop
 
@@ -50,6 +51,7 @@ __all__ = [
     "load_strict",
     "parse_hf",
     "HubFile",
+    "WeightsLocation",
     "ZooError",
     "ArgumentError",
     "RoleError",
@@ -61,6 +63,7 @@ _LAZY = {
     "Interrupted": "zoo.context",
     "build_frozen": "zoo.frozen",
     "TrainingLoop": "zoo.training",
+    "WeightsLocation": "zoo.paths",
 }
 
 

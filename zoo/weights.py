@@ -13,20 +13,23 @@ torch, safetensors and huggingface_hub are imported on use: the CLI's listing pa
 from __future__ import annotations
 
 import struct
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from zoo.errors import WeightsError
 from zoo.statedict import describe_mismatches
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from torch import nn
 
 __all__ = [
     "HF_PREFIX", "HF_GRAMMAR", "REMOTE_PREFIXES", "PICKLE_SUFFIXES", "HubFile", "parse_hf", "pickle_refusal", "resolve_weights",
-    "load_strict",
+    "load_strict", "WeightsMarker", "weights_fields", "map_weights",
 ]
 
 HF_PREFIX = "hf://"
@@ -54,6 +57,59 @@ def parse_hf(spec: str) -> HubFile:
     if not (spec.startswith(HF_PREFIX) and org and repo and all(filename.split("/")) and (revision or not at)):
         raise WeightsError(f"weights {spec!r} must look like {HF_GRAMMAR}")
     return HubFile(f"{org}/{repo}", filename, revision or None)
+
+
+@dataclass(frozen=True)
+class WeightsMarker:
+    """Schema marker: this argument names a weights file (``zoo.paths.WeightsLocation`` carries it).
+
+    The marker, not the argument's name, is what a model folder looks for: it clears such arguments
+    when it saves (the tensors are in the folder) and confines them to the folder when it loads an
+    untrusted config; ``build_frozen`` warns when a frozen network's is unset.
+    """
+
+
+def _carries_marker(annotation: Any) -> bool:
+    if any(isinstance(item, WeightsMarker) for item in getattr(annotation, "__metadata__", ())):
+        return True
+    return any(_carries_marker(inner) for inner in typing.get_args(annotation))  # inside Optional / unions
+
+
+def weights_fields(schema: type[BaseModel]) -> list[str]:
+    """The arguments of a component schema that name weights files."""
+    return [name for name, info in schema.model_fields.items()
+            if any(isinstance(item, WeightsMarker) for item in info.metadata) or _carries_marker(info.annotation)]
+
+
+def map_weights(kind: str, name: str, args: Mapping[str, Any], where: str,
+                change: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """``args`` of component ``kind``/``name`` with ``change(path, value)`` applied to each weights argument.
+
+    References (``identity: {name: mobilefacenet, weights: ...}``) are followed into the referenced
+    component's own schema. An unknown component is left as it is: building it reports that.
+    """
+    from zoo.errors import ZooError
+    from zoo.refs import ref_marker
+    from zoo.registry import default_registry
+
+    try:
+        schema = default_registry().get(kind, name).schema()
+    except ZooError:
+        return dict(args)
+    marked = set(weights_fields(schema))
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        path = f"{where}.{key}"
+        info = schema.model_fields.get(key)
+        reference = ref_marker(info.metadata) if info is not None else None
+        if key in marked:
+            out[key] = change(path, value)
+        elif reference is not None and isinstance(value, Mapping) and isinstance(value.get("name"), str):
+            inner = {k: v for k, v in value.items() if k != "name"}
+            out[key] = {"name": value["name"], **map_weights(reference.kind, value["name"], inner, path, change)}
+        else:
+            out[key] = value
+    return out
 
 
 def pickle_refusal(location: Path | str) -> str:

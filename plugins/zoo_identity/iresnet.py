@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from torch import Tensor, nn
 
-from zoo.paths import ExistingFileOrRemote
+from zoo.paths import WeightsLocation
 from zoo.resize import resize
 from zoo_identity.frozen import FrozenEncoder
 
@@ -62,7 +62,7 @@ class IResNet(FrozenEncoder):
         self,
         depth: Annotated[Literal[18, 34, 50, 100], Field(description="iresnet depth")] = 50,
         weights: Annotated[
-            ExistingFileOrRemote | None, Field(description="safetensors path or hf://org/repo/file; None = random init")
+            WeightsLocation | None, Field(description="safetensors path or hf://org/repo/file; None = random init")
         ] = None,
     ):
         super().__init__()

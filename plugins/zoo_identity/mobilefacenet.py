@@ -12,7 +12,7 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from zoo.paths import ExistingFileOrRemote
+from zoo.paths import WeightsLocation
 from zoo.resize import resize
 from zoo_identity.frozen import FrozenEncoder
 
@@ -72,7 +72,7 @@ class MobileFaceNet(FrozenEncoder):
     def __init__(
         self,
         weights: Annotated[
-            ExistingFileOrRemote | None, Field(description="safetensors path or hf://org/repo/file; None = random init")
+            WeightsLocation | None, Field(description="safetensors path or hf://org/repo/file; None = random init")
         ] = None,
         flip: Annotated[
             bool, Field(description="also embed the mirrored face and concatenate (256-d)")

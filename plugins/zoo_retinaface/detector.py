@@ -15,7 +15,7 @@ from pydantic import Field
 from torchvision.ops import nms
 
 from zoo.errors import WeightsError
-from zoo.paths import ExistingFile, ExistingFileOrRemote
+from zoo.paths import ExistingFile, WeightsLocation
 from zoo_faces.detections import FaceDetections
 from zoo_retinaface.network import BODIES, Body, build_network
 from zoo_retinaface.published import RESNET50, converted_weights
@@ -75,7 +75,7 @@ class RetinaFaceDetector:
         self,
         body: Body = "resnet50",
         weights: Annotated[
-            ExistingFileOrRemote | None,
+            WeightsLocation | None,
             Field(description="safetensors weights: a path, hf://org/repo/file.safetensors or an https URL; "
                               "None = the body's published weights (resnet50 only: downloaded, checked against "
                               "its pinned SHA-256 and converted to safetensors once)"),

@@ -41,7 +41,7 @@ def load_model_folder(
             raise ModelFolderError(f"{config_path}: no part '{part}' (parts: {', '.join(available)})")
         spec = available[part]
         check_part_files(folder, {"parts": {part: spec}})
-        args = confine_weights(spec.get("args", {}), folder, f"parts.{part}.args", allow_external_weights)
+        args = confine_weights(spec["name"], spec.get("args", {}), folder, f"parts.{part}.args", allow_external_weights)
         what = f"backbone '{spec['name']}' (part '{part}')"
         _check_shapes(_build_part(part, spec, args, config_path, meta=True), folder / spec["file"], what)
         module = _build_part(part, spec, args, config_path)

@@ -31,6 +31,7 @@ from zoo.modelfolder.layout import (
     part_filename,
 )
 from zoo.statedict import describe_mismatches
+from zoo.weights import map_weights
 
 if TYPE_CHECKING:
     import torch
@@ -67,7 +68,7 @@ def save_model_folder(
     sources: dict[str, Any] = dict(info_out.get("weights_sources") or {})
     config_parts: dict[str, dict[str, Any]] = {}
     for part, spec in specs.items():
-        args = strip_weights(spec.args, part, sources)
+        args = strip_weights("backbone", spec.name, spec.args, part, sources)
         component = _verify_rebuild(part, parts[part], spec.name, args)
         config_parts[part] = {
             "kind": "backbone",
@@ -155,21 +156,17 @@ def _check_parts(parts: Mapping[str, nn.Module], specs: Mapping[str, PartSpec]) 
             raise ModelFolderError(f"part '{part}' is a {type(module).__name__}, not a torch module")
 
 
-def strip_weights(args: Any, where: str, sources: dict[str, Any]) -> Any:
-    """Copy of ``args`` with every ``weights`` entry set to None, the original recorded in ``sources``."""
-    if isinstance(args, Mapping):
-        out = {}
-        for key, value in args.items():
-            path = f"{where}.{key}"
-            if key == "weights" and value is not None:
-                sources[path] = value
-                out[key] = None
-            else:
-                out[key] = strip_weights(value, path, sources)
-        return out
-    if isinstance(args, list | tuple):
-        return [strip_weights(value, f"{where}[{i}]", sources) for i, value in enumerate(args)]
-    return args
+def strip_weights(kind: str, name: str, args: Mapping[str, Any], where: str, sources: dict[str, Any]) -> dict[str, Any]:
+    """Copy of a component's ``args`` with every weights argument set to None, the original kept in ``sources``.
+
+    Weights arguments are the ones their schema marks (:class:`zoo.weights.WeightsMarker`), also
+    inside references to other components.
+    """
+    def clear(path: str, value: Any) -> None:
+        if value is not None:
+            sources[path] = value
+
+    return map_weights(kind, name, args, where, clear)
 
 
 def _verify_rebuild(part: str, module: nn.Module, name: str, args: dict[str, Any]) -> Any:

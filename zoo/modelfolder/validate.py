@@ -16,7 +16,7 @@ from zoo.modelfolder.layout import (
     WEIGHTS_FILE,
     ModelFolderError,
 )
-from zoo.weights import PICKLE_SUFFIXES, pickle_refusal
+from zoo.weights import PICKLE_SUFFIXES, map_weights, pickle_refusal
 
 __all__ = ["MAX_CONFIG_BYTES", "check_part_files", "confine_weights", "read_config", "refuse_pickles"]
 
@@ -104,26 +104,20 @@ def refuse_pickles(folder: Path) -> None:
         raise WeightsError(pickle_refusal(folder / pickles[0]))
 
 
-def confine_weights(args: Any, folder: Path, where: str, allow_external: bool = False) -> Any:
-    """``args`` with every ``weights`` entry resolved inside ``folder``, or refused.
+def confine_weights(name: str, args: Mapping[str, Any], folder: Path, where: str,
+                    allow_external: bool = False) -> dict[str, Any]:
+    """Backbone ``name``'s ``args`` with every weights argument resolved inside ``folder``, or refused.
 
     A saved folder clears its weight paths (the tensors are in the folder), so a non-empty one
     comes from someone else's config: a file of the folder is allowed; another Hub repo
     (``hf://...``), an absolute path or a way out (``..``) would make loading this model fetch or
-    read files the user never chose, and is refused unless ``allow_external``.
+    read files the user never chose, and is refused unless ``allow_external``. Weights arguments are
+    the ones the schemas mark (:class:`zoo.weights.WeightsMarker`), whatever they are called.
     """
-    if isinstance(args, Mapping):
-        out = {}
-        for key, value in args.items():
-            path = f"{where}.{key}"
-            if key == "weights" and isinstance(value, str) and not allow_external:
-                out[key] = str(_inside(folder, value, path))
-            else:
-                out[key] = confine_weights(value, folder, path, allow_external)
-        return out
-    if isinstance(args, list):
-        return [confine_weights(value, folder, f"{where}[{i}]", allow_external) for i, value in enumerate(args)]
-    return args
+    def confine(path: str, value: Any) -> Any:
+        return str(_inside(folder, value, path)) if isinstance(value, str) and not allow_external else value
+
+    return map_weights("backbone", name, args, where, confine)
 
 
 def _inside(folder: Path, value: str, where: str) -> Path:

@@ -94,7 +94,7 @@ def part_bytes(kind: str, name: str, args: dict[str, Any]) -> tuple[int, int]:
     # weights are left out on purpose: a component's "no weights" warning is not about this recipe
     with torch.device("meta"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        module = default_registry().build(kind, name, **strip_weights(plain(args), name, {}))
+        module = default_registry().build(kind, name, **strip_weights(kind, name, plain(args), name, {}))
     if not isinstance(module, nn.Module):
         return 0, 0
     count = needed = 0
