@@ -82,6 +82,8 @@ def saved(tmp_path_factory) -> tuple[Path, torch.nn.Module, torch.nn.Module]:
         recipe_text="name: tiny\nseed: 0\n",
         sample_grid=grid,
         license="apache-2.0",
+        card_intro="A tiny test swapper.",
+        card_tags=("face-swap",),
     )
     return folder, generator, discriminator
 
@@ -127,7 +129,7 @@ def test_folder_layout_config_and_card(saved):
     card = ModelCard.load(folder / "README.md")
     assert card.data.library_name == "faceswap-zoo" and card.data.license == "apache-2.0"
     assert {"face-swap", "faceswap-zoo", "adain_swap", "patchgan"} <= set(card.data.tags)
-    assert card.text.startswith("\n# tiny-swap\n")
+    assert card.text.startswith("\n# tiny-swap\n\nA tiny test swapper.\n")  # the exporter says what the model is
     assert "| 2 | grow | 32 |  |" in card.text
     assert "| identity_similarity | 0.41 |" in card.text
     assert "![sample grid](sample_grid.png)" in card.text

@@ -105,6 +105,8 @@ def test_run_writes_model_folder_metrics_grids_and_summary(uninterrupted: Path) 
     checks = [json.loads(line) for line in lines if '"validate"' in line]
     assert [(c["stage"], c["step"], c["resolution"]) for c in checks] == [(5, 4, 32), (5, 8, 32)]
     assert all(0 < c["val_l1"] < 1 for c in checks)
+    card = (run / "model" / "README.md").read_text()
+    assert "\n- face-swap\n" in card and "A face-swap model made with faceswap-zoo" in card and "zoo swap --model" in card
     config = (run / "model" / "config.json").read_text()
     assert '"growth": [\n' in config or '"growth": [32]' in config
 

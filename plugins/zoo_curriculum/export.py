@@ -15,6 +15,12 @@ from zoo_curriculum.planning import generator_resolution
 
 __all__ = ["Export", "Push"]
 
+_SWAP_CARD_INTRO = (
+    "A face-swap model made with faceswap-zoo. Load it in Python with "
+    '`zoo.from_pretrained("<repo or folder>")`, or swap faces in photos with '
+    "`zoo swap --model <repo or folder> --source A.jpg --target B.jpg -o out.png`."
+)
+
 
 def _identity_info(identity: ComponentRef | str | None) -> dict[str, Any]:
     """Which encoder the generator is conditioned on, and the weights file it was trained with."""
@@ -85,6 +91,8 @@ class Export:
                 sample_grid=Path(grid.path) if grid else None,
                 license=self.license,
                 overwrite=True,
+                card_intro=_SWAP_CARD_INTRO if role == "generator" else None,
+                card_tags=("face-swap",) if role == "generator" else (role,),
             )
         context.put(Exported(str(directory)))
         context.summaries.append(StageSummary(context.stage_index, "export", info["resolution"]))

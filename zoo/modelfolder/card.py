@@ -1,9 +1,14 @@
-"""The README.md model card: Hub metadata plus parts, stages, metrics, samples and provenance."""
+"""The README.md model card: Hub metadata plus parts, stages, metrics, samples and provenance.
+
+What the model *is* (a face-swap generator, a segmenter …) is said by whoever exports it — the
+intro paragraph and extra tags come from the caller (the curriculum's ``export`` stage); the core
+only knows parts, tensors and files.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from zoo.modelfolder.layout import CONFIG_NAME, LIBRARY_NAME, RECIPE_NAME, SAMPLE_GRID_NAME
@@ -12,7 +17,9 @@ from zoo.responsible_use import card_section
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["render_card"]
+__all__ = ["GENERIC_INTRO", "render_card"]
+
+GENERIC_INTRO = 'A model made with faceswap-zoo. Load it in Python with `zoo.from_pretrained("<repo or folder>")`.'
 
 _CARD_INFO_SKIPPED = ("name", "stages", "metrics", "weights_sources", "training_data")
 
@@ -24,20 +31,20 @@ def render_card(
     has_grid: bool,
     has_recipe: bool,
     license: str,  # noqa: A002 - the Hub's metadata key
+    intro: str | None = None,
+    tags: Sequence[str] = (),
 ) -> str:
     """The README.md model card: Hub metadata (YAML) plus parts, stages, metrics, samples, provenance."""
     from huggingface_hub import ModelCard, ModelCardData
 
     info = config["info"]
     names = sorted({spec["name"] for spec in config["parts"].values()})
-    data = ModelCardData(library_name=LIBRARY_NAME, license=license, tags=["face-swap", LIBRARY_NAME, *names])
+    data = ModelCardData(library_name=LIBRARY_NAME, license=license, tags=[*tags, LIBRARY_NAME, *names])
     name = str(info.get("name") or title)
     lines = [
         f"# {name}",
         "",
-        "A face-swap model made with faceswap-zoo. Load it in Python with "
-        f'`zoo.from_pretrained("<repo or folder>")`, or swap faces in photos with '
-        "`zoo swap --model <repo or folder> --source A.jpg --target B.jpg -o out.png`.",
+        intro or GENERIC_INTRO,
         "",
         "## Parts",
         "",

@@ -7,7 +7,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +49,13 @@ def save_model_folder(
     sample_grid: Path | str | None = None,
     license: str = "other",  # noqa: A002 - the Hub's metadata key
     overwrite: bool = False,
+    card_intro: str | None = None,
+    card_tags: Sequence[str] = (),
 ) -> Path:
     """Write a model folder; it appears complete or not at all (built aside, then renamed in).
+
+    ``card_intro`` (the model card's first paragraph) and ``card_tags`` say what the model is;
+    the exporter knows, the core does not.
 
     Each part must rebuild from its spec (checked here by building it), so a folder that saves
     always loads. Returns the folder's path.
@@ -106,7 +111,7 @@ def save_model_folder(
             shutil.copyfile(grid, staging / SAMPLE_GRID_NAME)
             fsync_file(staging / SAMPLE_GRID_NAME)
         card = render_card(target.name, config, {p: parts[p] for p in specs}, has_grid=grid is not None,
-                           has_recipe=recipe_text is not None, license=license)
+                           has_recipe=recipe_text is not None, license=license, intro=card_intro, tags=card_tags)
         _write_text(staging / CARD_NAME, card)
         _publish(staging, target)
     except BaseException as error:
