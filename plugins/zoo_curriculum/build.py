@@ -104,14 +104,15 @@ class BuildGroups:
         self,
         resolution: Resolution,
         quantity: Quantity,
-        groups: list[Literal["fake_template", "fake_label"]] = ["fake_template", "fake_label"],
+        groups: Annotated[list[Literal["fake_template", "fake_label", "self"]],
+                      Field(description="F1 fake_template, F2 fake_label, and/or self (source = template = label: the self-reconstruction baseline)")] = ["fake_template", "fake_label"],
         swapper: Swapper = "classical_compositor",
         swapper_model: Annotated[str | None, Field(description="model folder or Hub repo whose generator swaps")] = None,
         upscaler: Upscaler = "bicubic",
         held_out: HeldOut = 0.1,
     ):
         if not groups:
-            raise PlanError("groups", "name at least one group: fake_template and/or fake_label")
+            raise PlanError("groups", "name at least one group: fake_template, fake_label and/or self")
         self.resolution, self.quantity, self.groups = resolution, quantity, list(dict.fromkeys(groups))
         self.swapper: ComponentRef = as_ref(SwapperRef, swapper)
         self.swapper_model = swapper_model

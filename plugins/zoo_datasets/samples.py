@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SampleSet", "Swapper", "build_triplets", "build_groups", "to_uint8"]
 
-Group = Literal["triplet", "fake_template", "fake_label"]
+Group = Literal["triplet", "fake_template", "fake_label", "self"]
 _CHUNK = 256
 
 
@@ -186,7 +186,8 @@ def build_groups(
     F1 fake-template ``(S1, FT, RL)``: RL a real photo of person A, S1 a *different* photo of A,
     FT = RL with the identity of a reference person R ≠ A swapped in — so swapping S1 onto FT must
     give RL back. F2 fake-label ``(S2, RT, FL)``: RT a real template, S2 a photo of another person,
-    FL = swap(S2, RT) by the existing swapper.
+    FL = swap(S2, RT) by the existing swapper. ``self`` (no swapper): one real photo as source,
+    template and label — the self-reconstruction baseline (SimSwap-style) that Method F is measured against.
     """
     _check(quantity, swapper)
     pools = _pools(dataset, indices)
@@ -199,8 +200,10 @@ def build_groups(
             built.append(_fake_template(dataset, pools, labels, rng, quantity, resolution, swapper, scaler, progress))
         elif group == "fake_label":
             built.append(_fake_label(dataset, pools, labels, rng, quantity, resolution, swapper, scaler, progress))
+        elif group == "self":
+            built.append(_self_reconstruction(dataset, pools, labels, rng, quantity, resolution, scaler, progress))
         else:
-            raise ZooError(f"unknown sample group {group!r}: use fake_template and/or fake_label")
+            raise ZooError(f"unknown sample group {group!r}: use fake_template, fake_label and/or self")
     return built
 
 
@@ -243,3 +246,15 @@ def _fake_label(dataset: FaceDataset, pools: dict[int, list[int]], labels: list[
         label=to_uint8(_swap(swapper, dataset, sources, templates, resolution, scaler, progress)),
         source_identity=torch.tensor([dataset.identity(i) for i in sources]),
     )
+
+
+def _self_reconstruction(dataset: FaceDataset, pools: dict[int, list[int]], labels: list[int],
+                         rng: np.random.Generator, quantity: int, resolution: int, scaler: Upscaler,
+                         progress: Progress | None) -> SampleSet:
+    """``(X, X, X)``: nothing to swap, so the label is real but the template already carries the identity."""
+    photos = [_pick(rng, pools[_pick(rng, labels)]) for _ in range(quantity)]
+    images = to_uint8(_load(dataset, photos, resolution, scaler))
+    if progress is not None:
+        progress.update(quantity)
+    return SampleSet(group="self", source=images, template=images.clone(), label=images.clone(),
+                     source_identity=torch.tensor([dataset.identity(i) for i in photos]))

@@ -23,7 +23,7 @@ Role = Literal["source", "template", "label"]
 
 # Which image of each group is a real photo: RL is real in F1, RT in F2 (FL is another swapper's
 # output, so showing it as "real" would teach the discriminator to accept that swapper's artefacts).
-REAL_IMAGES: dict[str, str] = {"fake_template": "label", "fake_label": "template", "triplet": "label"}
+REAL_IMAGES: dict[str, str] = {"fake_template": "label", "fake_label": "template", "triplet": "label", "self": "label"}
 
 
 def _mean_over_scales(outputs, score) -> Tensor:

@@ -24,7 +24,7 @@ __all__ = [
     "at_size_of",
 ]
 
-GroupName = Literal["triplet", "fake_template", "fake_label"]
+GroupName = Literal["triplet", "fake_template", "fake_label", "self"]
 GROUP_NAMES: tuple[str, ...] = get_args(GroupName)
 LossTerms = dict[str, Tensor]
 
@@ -33,7 +33,7 @@ LossTerms = dict[str, Tensor]
 class GroupOutputs:
     """One sample group of a batch and the generator's results for it (N×3×H×W RGB in [0, 1])."""
 
-    group: str  # "triplet" (Method P) | "fake_template" (F1: S1, FT, RL) | "fake_label" (F2: S2, RT, FL)
+    group: str  # "triplet" (Method P) | "fake_template" (F1: S1, FT, RL) | "fake_label" (F2: S2, RT, FL) | "self" (X, X, X)
     source: Tensor
     template: Tensor
     label: Tensor

@@ -24,12 +24,14 @@ class PixelLoss(nn.Module):
             float, Field(ge=0, description="w2: fake-label group, whose label another swapper made")
         ] = 0.5,
         triplet_weight: Annotated[float, Field(ge=0, description="Method P triplets")] = 1.0,
+        self_weight: Annotated[float, Field(ge=0, description="self-reconstruction group (source = template = label)")] = 1.0,
     ):
         super().__init__()
         self.weights = {
             "fake_template": fake_template_weight,
             "fake_label": fake_label_weight,
             "triplet": triplet_weight,
+            "self": self_weight,
         }
 
     def forward(self, inputs: LossInputs) -> LossTerms:

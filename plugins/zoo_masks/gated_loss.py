@@ -28,12 +28,14 @@ class OcclusionGatedPixel(nn.Module):
         fake_template_weight: Annotated[float, Field(ge=0, description="w1: fake-template group (real label)")] = 1.0,
         fake_label_weight: Annotated[float, Field(ge=0, description="w2: fake-label group")] = 0.5,
         triplet_weight: Annotated[float, Field(ge=0, description="Method P triplets")] = 1.0,
+        self_weight: Annotated[float, Field(ge=0, description="self-reconstruction group")] = 1.0,
     ):
         super().__init__()
         from zoo_masks.loading import load_segmenter
 
         self.segmenter = load_segmenter(segmenter).requires_grad_(False)
-        self.weights = {"fake_template": fake_template_weight, "fake_label": fake_label_weight, "triplet": triplet_weight}
+        self.weights = {"fake_template": fake_template_weight, "fake_label": fake_label_weight, "triplet": triplet_weight,
+                        "self": self_weight}
         self._regions: dict[int, Tensor] = {}
 
     def train(self, mode: bool = True) -> OcclusionGatedPixel:
