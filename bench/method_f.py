@@ -48,7 +48,7 @@ ARMS = {  # name -> (groups, batch per group): every run sees the same images pe
 LOSSES = "  - {loss: pixel}\n"
 RECIPE = """name: method_f_%(arm)s
 seed: %(seed)d
-data: {dataset: aligned, root: %(root)s}
+data: {dataset: aligned, root: %(root)s%(per_identity)s}
 model:
   generator: {backbone: masked_swap, resolution: %(resolution)d, channels: %(channels)d, max_channels: %(max_channels)d,
               downsamples: 2, blocks: 2, identity: {name: mobilefacenet, weights: %(weights)s}}
@@ -63,23 +63,35 @@ def recipe(arm: str, settings: dict[str, Any]) -> str:
     groups, share = ARMS[arm]
     return RECIPE % {**settings, "arm": arm, "groups": json.dumps(groups), "batch": settings["batch"] * share,
                      "quantity": settings["quantity"] * share, "root": GLINT, "weights": MOBILEFACENET,
-                     "losses": LOSSES, "held_out": HELD_OUT, "seed": SEED}
+                     "losses": LOSSES, "held_out": HELD_OUT, "seed": SEED, "per_identity": data_limit(settings)}
 
 
-def held_out_judge(resolution: int, pairs: int, groups: int) -> HeldOutJudge:
-    """The judge on the people the build stages held out (same data, fraction and seed as the recipes)."""
+def data_limit(settings: dict[str, Any]) -> str:
+    """The recipe's data arguments beyond the folder: ``max_per_identity`` for a smoke run."""
+    limit = settings.get("per_identity")
+    return "" if limit is None else f", max_per_identity: {int(limit)}"
+
+
+def held_out_judge(resolution: int, pairs: int, groups: int, settings: dict[str, Any]) -> HeldOutJudge:
+    """The judge on the people the build stages held out (same data, fraction and seed as the recipes).
+
+    The training people are the retrieval gallery's distractors (all of them unless ``settings``
+    limits ``distractors``, as a smoke run does: the judge's embeddings are its slowest part).
+    """
     import zoo
-    from zoo_datasets.base import split_identities
+    from zoo_datasets.base import identity_groups, split_identities
 
-    data = zoo.build("dataset", "aligned", root=str(GLINT))
+    data = zoo.build("dataset", "aligned", root=str(GLINT), max_per_identity=settings.get("per_identity"))
     train, evaluation = split_identities(data, HELD_OUT, seed=SEED)
-    return HeldOutJudge(data, evaluation.indices, train.indices, resolution, pairs=pairs, groups=groups, seed=SEED)
+    people = list(identity_groups(data, train.indices).values())[:settings.get("distractors")]
+    distractors = [index for faces in people for index in faces]
+    return HeldOutJudge(data, evaluation.indices, distractors, resolution, pairs=pairs, groups=groups, seed=SEED)
 
 
 def compare_methods(settings: dict[str, Any], pairs: int, groups: int, workdir: Path) -> dict[str, Any]:
     """Train the three arms, judge each one's snapshots; the JSON this bench prints (without the PNG)."""
     print("judge: pairs, gallery and baselines on the held-out people ...", file=sys.stderr, flush=True)
-    judge = held_out_judge(settings["resolution"], pairs, groups)
+    judge = held_out_judge(settings["resolution"], pairs, groups, settings)
     runs = {}
     for arm in ARMS:
         run_dir, started, seconds = run_recipe_text(recipe(arm, settings), workdir / arm)

@@ -38,12 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from curves import Panel, save_panels  # noqa: E402
 from held_out import BASELINES  # noqa: E402
-from method_f import HELD_OUT, SEED, held_out_judge  # noqa: E402
+from method_f import HELD_OUT, SEED, data_limit, held_out_judge  # noqa: E402
 from runs import GLINT, MOBILEFACENET, judge_run, run_recipe_text  # noqa: E402
 
 TARGETS = ("ssim", "identity_similarity")
 COMMON = """seed: %(seed)d
-data: {dataset: aligned, root: %(root)s}
+data: {dataset: aligned, root: %(root)s%(per_identity)s}
 model:
   generator: {backbone: masked_swap, resolution: 64, channels: %(channels)d, max_channels: %(max_channels)d,
               downsamples: 2, blocks: 2, identity: {name: mobilefacenet, weights: %(weights)s}%(growth)s}
@@ -67,7 +67,8 @@ stages:
 
 
 def recipes(settings: dict[str, Any]) -> dict[str, str]:
-    values = {**settings, "seed": SEED, "root": GLINT, "weights": MOBILEFACENET, "held_out": HELD_OUT}
+    values = {**settings, "seed": SEED, "root": GLINT, "weights": MOBILEFACENET, "held_out": HELD_OUT,
+              "per_identity": data_limit(settings)}
     return {"direct": DIRECT % values + COMMON % {**values, "growth": ", growth: [128]"},
             "progressive": PROGRESSIVE % values + COMMON % {**values, "growth": ""}}
 
@@ -80,14 +81,14 @@ def _first_reaching(curve: list[dict[str, Any]], metric: str, target: float) -> 
     return None
 
 
-def compare_schedules(settings: dict[str, Any], pairs: int, workdir: Path) -> dict[str, Any]:
+def compare_schedules(settings: dict[str, Any], pairs: int, workdir: Path, warm_up: bool = True) -> dict[str, Any]:
     """Run both schedules (after a one-step warm-up of each), judge their 128 px snapshots; the JSON."""
     warm = {**settings, **{key: 1 for key in ("direct", "low_steps", "new_steps", "all_steps", "every")},
             **{key: 8 for key in ("high", "low", "fewer")}}
-    for name, body in recipes(warm).items():  # imports and first-call costs, paid before either timed run
+    for name, body in recipes(warm).items() if warm_up else ():  # imports and first-call costs, paid before timing
         run_recipe_text(body, workdir / f"warm-{name}")
     print("judge: pairs, gallery and baselines on the held-out people at 128 px ...", file=sys.stderr, flush=True)
-    judge = held_out_judge(128, pairs, pairs)
+    judge = held_out_judge(128, pairs, pairs, settings)
     runs = {}
     for name, body in recipes(settings).items():
         run_dir, started, seconds = run_recipe_text(body, workdir / name)

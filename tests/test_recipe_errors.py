@@ -90,7 +90,7 @@ RECIPES = [
     ("unknown-stage-argument", BASE.replace("steps: 2", "step: 2"), [],
      "recipe.yaml:17 stages[1].step: unknown argument (valid: steps, epochs, batch_size, lr, betas, optimizer, "
      "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, validate_every, "
-     "validate_pairs, bf16)"),
+     "validate_pairs, snapshot_every, bf16)"),
     ("unknown-stage-name", BASE.replace("stage: train", "stage: trian"), [],
      "recipe.yaml:16 stages[1].stage: unknown stage 'trian': did you mean 'train'? (12 stages available: `zoo list stage`); "
      "plugins that failed to load: broken (`zoo plugins`)"),
@@ -132,7 +132,7 @@ RECIPES = [
     ("override-unknown-argument", BASE, ["stages.1.lrr=0.1"],
      "--set stages.1.lrr=0.1 stages[1].lrr: unknown argument (valid: steps, epochs, batch_size, lr, betas, optimizer, "
      "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, validate_every, "
-     "validate_pairs, bf16)"),
+     "validate_pairs, snapshot_every, bf16)"),
     ("override-bad-type", BASE, ["seed=abc"], "--set seed=abc seed: Input should be a valid integer, unable to parse "
      "string as an integer (got 'abc')"),
 ]

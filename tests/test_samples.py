@@ -70,6 +70,29 @@ def test_fake_label_group_follows_f2(faces: SynthFaces, catalogue: torch.Tensor)
         assert torch.equal(group.label[k], exact(faces, source, template))
 
 
+def test_self_group_is_one_real_photo_as_source_template_and_label(faces: SynthFaces, catalogue: torch.Tensor) -> None:
+    (group,) = build_groups(faces, resolution=RES, quantity=12, swapper="exact", groups=("self",), seed=6)
+    assert group.group == "self" and len(group) == 12
+    photos = [which(catalogue, group.source[k]) for k in range(len(group))]
+    assert len(set(photos)) > 1  # drawn over the faces, not one face repeated
+    for k, photo in enumerate(photos):
+        assert torch.equal(group.template[k], group.source[k]) and torch.equal(group.label[k], group.source[k])
+        assert int(group.source_identity[k]) == faces.identity(photo)
+
+
+def test_self_group_needs_no_swapper_and_keeps_to_the_given_faces(faces: SynthFaces, catalogue: torch.Tensor) -> None:
+    chosen = [i for i in range(len(faces)) if faces.identity(i) in (0, 1)]
+    (group,) = build_groups(faces, resolution=RES, quantity=8, swapper=Unusable(), groups=("self",), indices=chosen)
+    assert all(which(catalogue, group.label[k]) in chosen for k in range(len(group)))
+
+
+class Unusable:
+    """A swapper that must not be called: the self group swaps nothing."""
+
+    def swap(self, source: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
+        raise AssertionError("the self group called the swapper")
+
+
 def test_same_seed_same_samples(faces: SynthFaces) -> None:
     first = build_groups(faces, resolution=16, quantity=6, swapper="exact", seed=4)
     again = build_groups(faces, resolution=16, quantity=6, swapper="exact", seed=4)
@@ -189,7 +212,7 @@ def test_swapper_names_are_not_swappers(faces: SynthFaces) -> None:
 
 
 def test_unknown_group_is_named(faces: SynthFaces) -> None:
-    with pytest.raises(ZooError, match=r"^unknown sample group 'fake_source': use fake_template and/or fake_label$"):
+    with pytest.raises(ZooError, match=r"^unknown sample group 'fake_source': use fake_template, fake_label and/or self$"):
         build_groups(faces, resolution=16, quantity=2, swapper="exact", groups=("fake_source",))
 
 

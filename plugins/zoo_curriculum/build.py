@@ -124,7 +124,7 @@ class BuildGroups:
         check_identities(state, self.held_out, self.groups)
         state.put(Samples(resolution=self.resolution, label_resolution=self.resolution,
                           quantity=self.quantity * len(self.groups), groups=tuple(self.groups), held_out=self.held_out))
-        source = self.swapper_model or self.swapper.name
+        source = "no swapper" if self.groups == ["self"] else self.swapper_model or self.swapper.name
         return StagePlan(f"build {' + '.join(self.groups)} groups with {source}", self.resolution,
                          self.quantity * len(self.groups))
 
