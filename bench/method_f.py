@@ -16,7 +16,7 @@ landmark distance — and full-reference PSNR/SSIM against the real labels of he
 The template-unchanged, source-copied and classical-compositor baselines are judged on the same
 pairs. Prints JSON and writes the curves as a PNG.
 
-GPU-scale variant: ``--scale 4 --steps 4000`` (channels x4, 128 images per step); add identity,
+GPU-scale variant: ``--scale 4 --steps 4000`` (channels x4, 64 images per step); add identity,
 feature and adversarial losses to ``LOSSES`` to measure the full F4 objective (on this CPU the
 identity loss's encoder alone is 4x the generator's step).
 """
