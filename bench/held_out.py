@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["HeldOutJudge", "JudgedSnapshot", "load_snapshot", "snapshots"]
+__all__ = ["HeldOutJudge", "JudgedSnapshot", "baseline_means", "load_snapshot", "mean_of", "snapshots"]
 
 BASELINES = ("template", "source", "compositor")
 METRICS = ("identity_top1", "identity_similarity", "pose_error_deg", "landmark68_distance")
@@ -154,3 +154,16 @@ class HeldOutJudge:
         return {"resolution": self.resolution, "pairs": len(self.sources), "f1_groups": len(self.f1["label"]),
                 "held_out_people": self.people, "distractor_people": self.distractor_people,
                 "judge": "dlib_resnet", "landmarks": "dlib 68"}
+
+
+def mean_of(value: Any) -> float:
+    """A JSON score's mean (an estimate's ``mean`` or a plain number); NaN when not measured."""
+    if isinstance(value, dict):
+        value = value["mean"]
+    return math.nan if value is None else float(value)
+
+
+def baseline_means(result: dict[str, Any], metric: str) -> dict[str, float]:
+    """The baselines' means for a plot; the source copied is left off (NaN) the pixel panels: far below, it flattens them."""
+    hidden = {"source"} if metric in ("psnr", "ssim") else set()
+    return {name: math.nan if name in hidden else mean_of(result["baselines"][name].get(metric)) for name in BASELINES}

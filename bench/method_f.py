@@ -35,7 +35,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from curves import Panel, save_panels  # noqa: E402
-from held_out import BASELINES, METRICS, HeldOutJudge  # noqa: E402
+from held_out import METRICS, HeldOutJudge, baseline_means, mean_of  # noqa: E402
 from runs import GLINT, MOBILEFACENET, judge_run, run_recipe_text  # noqa: E402
 
 HELD_OUT = 0.2  # of 20 people: 4, never trained on
@@ -105,18 +105,12 @@ def plot(result: dict[str, Any], path: Path) -> None:
     """Each metric against training steps, one line per arm, the baselines dashed."""
     panels = []
     for metric in (*METRICS, "psnr", "ssim"):
-        runs = {arm: [(float(p["snapshot"].rsplit("step", 1)[1]), _mean(p[metric])) for p in run["curve"]]
+        runs = {arm: [(float(p["snapshot"].rsplit("step", 1)[1]), mean_of(p[metric])) for p in run["curve"]]
                 for arm, run in result["runs"].items()}
-        baselines = {name: _mean(result["baselines"][name].get(metric)) for name in BASELINES}
+        baselines = baseline_means(result, metric)
         panels.append(Panel(metric, "training step", runs, baselines))
     save_panels(panels, path, "Method F vs self-reconstruction vs fake labels only: held-out people, dlib judge, "
                               f"{result['settings']['resolution']} px, equal steps x images")
-
-
-def _mean(value: Any) -> float:
-    if isinstance(value, dict):
-        value = value["mean"]
-    return float("nan") if value is None else float(value)
 
 
 def main() -> None:

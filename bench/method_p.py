@@ -37,7 +37,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from curves import Panel, save_panels  # noqa: E402
-from held_out import BASELINES  # noqa: E402
+from held_out import baseline_means, mean_of  # noqa: E402
 from method_f import HELD_OUT, SEED, data_limit, held_out_judge  # noqa: E402
 from runs import GLINT, MOBILEFACENET, judge_run, run_recipe_text  # noqa: E402
 
@@ -111,17 +111,11 @@ def plot(result: dict[str, Any], path: Path) -> None:
     """Quality at 128 px against wall time, one line per schedule, baselines dashed."""
     panels = []
     for metric in ("ssim", "psnr", "identity_similarity", "identity_top1", "landmark68_distance", "pose_error_deg"):
-        runs = {name: [(p["seconds"], _mean(p[metric])) for p in run["curve"]] for name, run in result["runs"].items()}
+        runs = {name: [(p["seconds"], mean_of(p[metric])) for p in run["curve"]] for name, run in result["runs"].items()}
         panels.append(Panel(metric, "seconds since the run started",
-                            runs, {name: _mean(result["baselines"][name].get(metric)) for name in BASELINES}))
+                            runs, baseline_means(result, metric)))
     save_panels(panels, path, "Method P: progressive 64->128 px vs direct 128 px, held-out people at 128 px, "
                               "vs wall time (sample building included)")
-
-
-def _mean(value: Any) -> float:
-    if isinstance(value, dict):
-        value = value["mean"]
-    return float("nan") if value is None else float(value)
 
 
 def settings_for(scale: float, width: float) -> dict[str, int]:
