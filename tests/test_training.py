@@ -182,6 +182,25 @@ def test_truncated_checkpoint_names_the_file_and_offers_the_previous_one(uninter
     assert all(torch.equal(expected[name], resumed[name]) for name in expected)
 
 
+def test_a_checkpoint_of_an_older_format_is_a_version_line_not_a_corrupt_file(uninterrupted: Path,
+                                                                               tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(uninterrupted / "run", tmp_path / "run")
+    (tmp_path / "recipe.yaml").write_text(TINY)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    newest = checkpoints / (checkpoints / "latest").read_text()
+    state = json.loads((newest / "state.json").read_text())
+    assert state.pop("format") == 2
+    state["artifact_meta"] = state.pop("facts")  # what the zoo wrote before typed facts
+    (newest / "state.json").write_text(json.dumps(state))
+    result = run_zoo(tmp_path, "--resume")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        f"error: checkpoint run/checkpoints/{newest.name} was written by an older faceswap-zoo (checkpoint format 1, "
+        "this version reads 2): finish the run with the version that started it, or start it over")
+
+
 def test_existing_run_is_never_overwritten(uninterrupted: Path) -> None:
     before = weights(uninterrupted)
     result = run_zoo(uninterrupted)

@@ -133,6 +133,10 @@ def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
     fsync_file(path)
 
 
+#: Version of the checkpoint folder layout; 1 was the untyped ``artifact_meta`` state before typed facts.
+FORMAT = 2
+
+
 class Checkpointer:
     """Writes and finds checkpoints in ``<run_dir>/checkpoints``; keeps the newest ``keep``."""
 
@@ -207,6 +211,7 @@ class Checkpointer:
         _save_tensors(checkpoint.stage_tensors, directory / "stage.safetensors")
         _save_tensors(checkpoint.rng_tensors, directory / "rng.safetensors")
         state = {
+            "format": FORMAT,
             "stage_index": checkpoint.stage_index,
             "stage_done": checkpoint.stage_done,
             "step": checkpoint.step,
@@ -226,6 +231,7 @@ class Checkpointer:
     @staticmethod
     def _read(directory: Path) -> Checkpoint:
         state = _read_part(directory / "state.json", lambda p: json.loads(p.read_text()))
+        _check_format(state, directory)
         tensors = {
             name: _read_part(directory / f"{name}.safetensors", lambda p: load_file(str(p)))
             for name in ("parts", "artifacts", "stage", "rng")
@@ -250,6 +256,20 @@ class Checkpointer:
             )
         except (KeyError, TypeError) as error:
             raise _Unreadable(directory / "state.json", f"no field {error}") from None
+
+
+def _check_format(state: dict[str, Any], directory: Path) -> None:
+    """A checkpoint from another zoo version is a version problem, not a corrupt file to delete."""
+    if not isinstance(state, dict):
+        raise _Unreadable(directory / "state.json", "not a JSON object")
+    written = state.get("format", 1)
+    if written == FORMAT:
+        return
+    older = isinstance(written, int) and written < FORMAT
+    raise ZooError(
+        f"checkpoint {directory} was written by {'an older' if older else 'a newer'} faceswap-zoo (checkpoint format "
+        f"{written}, this version reads {FORMAT}): finish the run with the version that started it, or start it over"
+    )
 
 
 class _Unreadable(Exception):
