@@ -89,10 +89,11 @@ class HeldOutJudge:
         from zoo_datasets.samples import build_groups
         from zoo_faces.compositor import ClassicalCompositor
         from zoo_faces.defaults import DEFAULT_DETECTOR
-        from zoo_inference.evaluate import _distractor_galleries, _embed, _gallery, aligned_landmarks68, plan_pairs
+        from zoo_inference.evaluate import (aligned_landmarks68, distractor_galleries, embed_faces, gallery_embeddings,
+                                            plan_pairs)
         from zoo_inference.judges import build_judge
 
-        self._embed, self._landmarks68 = _embed, aligned_landmarks68
+        self._embed, self._landmarks68 = embed_faces, aligned_landmarks68
         self.resolution, self.seed, self.batch_size = resolution, seed, batch_size
         self.judge = build_judge()
         self.landmarker = zoo.build("detector", DEFAULT_DETECTOR).detect_68
@@ -101,9 +102,9 @@ class HeldOutJudge:
         self.sources = evaluated.images(plan.sources, resolution)
         self.templates = evaluated.images(plan.templates, resolution)
         self.source_labels = torch.tensor([evaluated.identity(i) for i in plan.sources])
-        gallery, labels = _gallery(self.judge, evaluated, plan.galleries, batch_size)
-        extra, extra_labels = _gallery(self.judge, others, _distractor_galleries(others), batch_size,
-                                       offset=int(labels.max()) + 1)
+        gallery, labels = gallery_embeddings(self.judge, evaluated, plan.galleries, batch_size)
+        extra, extra_labels = gallery_embeddings(self.judge, others, distractor_galleries(others), batch_size,
+                                                 offset=int(labels.max()) + 1)
         self.gallery, self.gallery_labels = torch.cat([gallery, extra]), torch.cat([labels, extra_labels])
         self.people, self.distractor_people = len(plan.galleries), len(extra_labels)
         composited = ClassicalCompositor().swap(self.sources, self.templates)

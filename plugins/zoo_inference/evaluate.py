@@ -35,7 +35,10 @@ __all__ = [
     "EvalResult",
     "aligned_landmarks",
     "aligned_landmarks68",
+    "distractor_galleries",
+    "embed_faces",
     "evaluate_swaps",
+    "gallery_embeddings",
     "load_eval_dataset",
     "plan_pairs",
 ]
@@ -215,7 +218,8 @@ def _mean(values: np.ndarray) -> float | None:
 
 
 @torch.inference_mode()
-def _embed(judge: torch.nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+def embed_faces(judge: torch.nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Unit-length judge embeddings of ``images``, in batches (the judged identity of faces)."""
     chunks = [judge(images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
     return F.normalize(torch.cat(chunks).float(), dim=1)
 
@@ -227,16 +231,17 @@ def _swap(generator: torch.nn.Module, sources: torch.Tensor, templates: torch.Te
     return torch.cat(chunks).float().clamp(0.0, 1.0)
 
 
-def _gallery(judge: torch.nn.Module, dataset: FaceDataset, galleries: dict[int, list[int]], batch_size: int,
-             offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def gallery_embeddings(judge: torch.nn.Module, dataset: FaceDataset, galleries: dict[int, list[int]], batch_size: int,
+                       offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """One mean embedding per identity (unit length) and its label (+ ``offset``, for distractors)."""
     labels = sorted(galleries)
-    means = [F.normalize(_embed(judge, dataset.images(galleries[label], _JUDGE_SIZE), batch_size).mean(0), dim=0)
+    means = [F.normalize(embed_faces(judge, dataset.images(galleries[label], _JUDGE_SIZE), batch_size).mean(0), dim=0)
              for label in labels]
     return torch.stack(means), torch.tensor(labels) + offset
 
 
-def _distractor_galleries(distractors: FaceDataset, gallery_size: int = 12) -> dict[int, list[int]]:
+def distractor_galleries(distractors: FaceDataset, gallery_size: int = 12) -> dict[int, list[int]]:
+    """Gallery photos of each distractor identity: retrieval must pick the source among more than the evaluated people."""
     return {label: list(members)[:gallery_size] for label, members in identity_groups(distractors).items()}
 
 
@@ -281,15 +286,15 @@ def _measure(generator: torch.nn.Module, dataset: FaceDataset, judge: torch.nn.M
 
     source_labels = torch.tensor([dataset.identity(i) for i in plan.sources])
     template_labels = torch.tensor([dataset.identity(i) for i in plan.templates])
-    gallery, gallery_labels = _gallery(judge, dataset, plan.galleries, batch_size)
+    gallery, gallery_labels = gallery_embeddings(judge, dataset, plan.galleries, batch_size)
     if distractors is not None:
-        extra, extra_labels = _gallery(judge, distractors, _distractor_galleries(distractors), batch_size,
+        extra, extra_labels = gallery_embeddings(judge, distractors, distractor_galleries(distractors), batch_size,
                                        offset=int(gallery_labels.max()) + 1)
         gallery, gallery_labels = torch.cat([gallery, extra]), torch.cat([gallery_labels, extra_labels])
     # sources and templates are judged as the model saw them, so "do nothing" scores exactly the template
-    e_source = _embed(judge, sources, batch_size)
-    e_template = _embed(judge, templates, batch_size)
-    e_result = _embed(judge, results, batch_size)
+    e_source = embed_faces(judge, sources, batch_size)
+    e_template = embed_faces(judge, templates, batch_size)
+    e_result = embed_faces(judge, results, batch_size)
     retrieved = gallery_labels[(e_result @ gallery.T).argmax(1)]
     progress.update(done="identity judged")
 
@@ -324,7 +329,7 @@ def _measure(generator: torch.nn.Module, dataset: FaceDataset, judge: torch.nn.M
             "model": Judged(e_result, aligned_landmarks68(landmarker, results)),
             "template": Judged(e_template, aligned_landmarks68(landmarker, templates)),
             "source": Judged(e_source, aligned_landmarks68(landmarker, sources)),
-            "compositor": Judged(_embed(judge, composited, batch_size), aligned_landmarks68(landmarker, composited)),
+            "compositor": Judged(embed_faces(judge, composited, batch_size), aligned_landmarks68(landmarker, composited)),
         }
         comparison = compare(judged, gallery, gallery_labels, source_labels, seed=seed)
         metrics |= {metric: comparison[metric]["model"].mean for metric in ("pose_error_deg", "landmark68_distance")}
