@@ -15,7 +15,7 @@ import torch
 
 from zoo.checkpoint import Checkpoint, Checkpointer, capture_rng
 from zoo.distributed import DistInfo, barrier
-from zoo.errors import ZooError
+from zoo.errors import EXIT_INTERRUPTED, ZooError
 from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
 
@@ -27,7 +27,7 @@ SUMMARIES = "summaries"
 class Interrupted(ZooError):
     """Ctrl-C: a checkpoint was written; the run can continue with ``--resume``."""
 
-    exit_code = 130
+    exit_code = EXIT_INTERRUPTED
 
 
 @dataclass

@@ -46,7 +46,8 @@ class IdentityEmbedder:
         if len(landmarks) == 0:
             return np.zeros((0, 0), np.float32)
         crops = torch.cat([to_tensor(align_face(image, points, _ALIGNED_SIZE).crop) for points in landmarks])
-        return F.normalize(self.encoder(crops).float(), dim=1).numpy()
+        device = next(self.encoder.parameters(), crops).device  # dlib's encoder has no parameters: the CPU
+        return F.normalize(self.encoder(crops.to(device)).float(), dim=1).cpu().numpy()
 
     def same_person(self, first: np.ndarray, second: np.ndarray) -> bool:
         return cosine(first, second) >= self.threshold
@@ -56,8 +57,9 @@ def cosine(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.dot(first, second) / max(np.linalg.norm(first) * np.linalg.norm(second), 1e-12))
 
 
-def build_embedder(name: str, args: dict[str, Any], threshold: float | None = None) -> IdentityEmbedder:
-    """The registered encoder ``name`` built with ``args``, with its measured (or the given) threshold."""
+def build_embedder(name: str, args: dict[str, Any], threshold: float | None = None,
+                   device: str = "cpu") -> IdentityEmbedder:
+    """The registered encoder ``name`` built with ``args`` on ``device``, with its measured (or the given) threshold."""
     import zoo
 
     if threshold is None:
@@ -68,4 +70,4 @@ def build_embedder(name: str, args: dict[str, Any], threshold: float | None = No
     encoder = zoo.build("backbone", name, **args)
     if not isinstance(encoder, torch.nn.Module):
         raise ZooError(f"identity encoder '{name}' is not a torch module: it cannot embed faces")
-    return IdentityEmbedder(encoder=encoder.eval(), threshold=threshold, name=name)
+    return IdentityEmbedder(encoder=encoder.to(device).eval(), threshold=threshold, name=name)
