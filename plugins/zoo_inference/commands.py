@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from zoo.assignments import parse_assignment
+from zoo.command_options import DEVICE_HELP, check_device, detector_on_device, device_option
 from zoo.errors import PartialSuccess, ZooError
 from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_JUDGE
 from zoo_video.options import SwapExtras, swap_options
@@ -41,7 +42,7 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--detector-arg", "-a", "detector_args", multiple=True, metavar="KEY=VALUE",
               help="Detector argument, e.g. -a body=mobilenet0.25 -a weights=retina.safetensors.")
 @click.option("--compare", is_flag=True, help="Also write <name>_compare.png: source | target | result.")
-@click.option("--device", default="cpu", show_default=True, help="torch device for the generator.")
+@click.option("--device", default="cpu", show_default=True, help=DEVICE_HELP)
 @click.option("--mask", "mask", default=None, metavar="KINDS",
               help="Masks intersected where the face is replaced: box, hull, contour, region, occlusion, generator "
                    "(e.g. occlusion,contour). Default: the 5-point hull.")
@@ -86,12 +87,8 @@ def swap_command(
     from zoo_inference.swap import load_swapper, plan_swap_outputs, swap_files
 
     plan_swap_outputs(source, target, output, compare, extras.force)  # before loading anything: refusals cost nothing
-    from zoo.recipe.resources import device_problem
-
-    problem = device_problem(device)
-    if problem:
-        raise ZooError(f"--device {problem}")
-    parsed = parse_component_args(detector_args, "-a")
+    check_device(device)
+    parsed = detector_on_device(detector, parse_component_args(detector_args, "-a"), device)
     options = None
     if any(value is not None for value in (mask, mask_regions, mask_padding, mask_blur, mask_model, debug_masks)):
         from zoo_masks.compose import MaskOptions
@@ -115,7 +112,7 @@ def swap_command(
 
     written = swap_files(swapper, source, target, output, face_index, all_faces, compare,
                          on_skip=report_skip if target.is_dir() else None, debug_masks=debug_masks,
-                         select_faces=select_faces, force=extras.force)
+                         select_faces=select_faces, force=extras.force, quality=extras.photo_quality)
     if as_json:
         click.echo(json.dumps({"written": [str(path) for path in written], "skipped": [str(path) for path in skipped]}))
     else:
@@ -148,6 +145,7 @@ def swap_command(
 @click.option("--output", "-o", "json_path", type=click.Path(path_type=Path), default=None,
               help="Also write the report as JSON to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout instead of the table.")
+@device_option
 def eval_command(
     model: str,
     revision: str | None,
@@ -162,10 +160,12 @@ def eval_command(
     seed: int,
     json_path: Path | None,
     as_json: bool,
+    device: str,
 ) -> None:
     """Measure a model: identity (by an independent judge), pose/expression kept, pixels vs ground truth."""
     if json_path is not None and not json_path.expanduser().parent.is_dir():
         raise ZooError(f"output directory {json_path.parent} does not exist (for -o {json_path})")
+    check_device(device)
     import json
 
     import zoo
@@ -173,13 +173,15 @@ def eval_command(
     from zoo_inference.judges import build_judge, describe_judge_overlap, judge_independence, read_recipe
 
     folder = zoo.from_pretrained(model, revision=revision)
-    judge_model = build_judge(judge, parse_component_args(judge_args, "-j"))
+    judge_model = build_judge(judge, parse_component_args(judge_args, "-j")).to(device)
     dataset = load_eval_dataset(data, parse_component_args(data_args, "--data-arg"))
     others = load_eval_dataset(distractors) if distractors is not None else None
-    built = zoo.build("detector", detector, **parse_component_args(detector_args, "-a"))
+    detector_options = detector_on_device(detector, parse_component_args(detector_args, "-a"), device)
+    built = zoo.build("detector", detector, **detector_options)
     landmarker = built if hasattr(built, "detect_68") else zoo.build("detector", DEFAULT_DETECTOR)
-    result = evaluate_swaps(folder.parts["generator"], dataset, judge_model, pairs=pairs, detector=built.detect,
-                            seed=seed, landmarker=landmarker.detect_68, distractors=others)
+    generator = folder.parts["generator"].to(device)
+    result = evaluate_swaps(generator, dataset, judge_model, pairs=pairs, detector=built.detect, seed=seed,
+                            landmarker=landmarker.detect_68, distractors=others)
     recipe = read_recipe(folder.path)
     result.headline = f"{judge_independence(folder.info, judge, recipe)}; mean [95% bootstrap interval] over pairs"
     overlap = describe_judge_overlap(folder.info, judge, recipe)
