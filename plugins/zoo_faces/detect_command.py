@@ -79,7 +79,8 @@ def detect_command(images: tuple[Path, ...], detector_name: str, detector_args: 
     from zoo_faces.draw import LANDMARK_COLOURS, draw_detections
     from zoo_faces.image import load_image, save_image
 
-    detector = zoo.build("detector", detector_name, **detector_on_device(detector_name, parse_assignments(args), device))
+    arguments = detector_on_device(detector_name, parse_assignments(args), device)
+    detector = zoo.build("detector", detector_name, **arguments)
     pictures, found = [], []
     with Progress("detect", len(images), unit="image", enabled=len(images) > 1) as progress:
         for path in images:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from zoo.devices import module_device
 from zoo.errors import ZooError
 from zoo_faces.align import align_face
 from zoo_faces.defaults import DEFAULT_JUDGE
@@ -46,8 +47,8 @@ class IdentityEmbedder:
         if len(landmarks) == 0:
             return np.zeros((0, 0), np.float32)
         crops = torch.cat([to_tensor(align_face(image, points, _ALIGNED_SIZE).crop) for points in landmarks])
-        device = next(self.encoder.parameters(), crops).device  # dlib's encoder has no parameters: the CPU
-        return F.normalize(self.encoder(crops.to(device)).float(), dim=1).cpu().numpy()
+        embeddings = self.encoder(crops.to(module_device(self.encoder))).float().cpu()
+        return F.normalize(embeddings, dim=1).numpy()
 
     def same_person(self, first: np.ndarray, second: np.ndarray) -> bool:
         return cosine(first, second) >= self.threshold
