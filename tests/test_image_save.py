@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,12 @@ def test_save_image_carries_icc_and_exif_and_merges_the_text(camera_photo: Path,
     plain = tmp_path / "plain.jpg"
     save_image(plain, upright)
     assert _icc(plain) is None and _exif(plain) == ({}, {})
+    umask = os.umask(0o022)
+    try:
+        save_image(tmp_path / "shared.jpg", upright)
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "shared.jpg").stat().st_mode & 0o777 == 0o644  # as open() would make it, not mkstemp's 0600
 
 
 def test_quality_changes_the_size_and_is_checked(camera_photo: Path, tmp_path: Path) -> None:
