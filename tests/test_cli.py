@@ -142,7 +142,7 @@ def test_quiet_silences_status_lines_and_quiet_with_verbose_is_a_usage_error() -
     assert loud.stderr.startswith("loading stage 'train'") and quiet.stderr == ""
     assert quiet.stdout == loud.stdout
     both = zoo("-q", "-v", "list")
-    assert both.returncode == 2 and "use either -q/--quiet or -v/--verbose" in both.stderr
+    assert both.returncode == 64 and "use either -q/--quiet or -v/--verbose" in both.stderr
 
 
 def test_run_o_is_the_run_directory_and_set_changes_a_value(tmp_path: Path) -> None:

@@ -179,8 +179,12 @@ def test_cli_swaps_a_video_and_never_overwrites_without_force(cli, pan_clip: Pat
     code, stdout, stderr = cli(target, out, capsys=capsys)
     assert (code, stdout, stderr) == (2, "", f"error: {out} already exists; pass --force to overwrite it\n")
     assert out.read_bytes() == before
-    code, _, _ = cli(target, out, "--force", "--quality", "40", capsys=capsys)
+    code, _, _ = cli(target, out, "--force", "--crf", "40", capsys=capsys)
     assert code == 0 and out.read_bytes() != before
+    code, _, stderr = cli(target, out, "--force", "--quality", "40", capsys=capsys)  # the old spelling, one release
+    assert code == 0
+    assert ("warning: '--quality 40' on a video is deprecated and read as '--crf 40' until faceswap-zoo 0.3: write "
+            "--crf (--quality is the photo quality, higher is better)") in stderr.splitlines()
 
 
 def _no_video_stream(path: Path) -> None:
@@ -231,8 +235,8 @@ def _header_only(path: Path) -> None:
         ("audio_codec", "error: --codec aac: is an audio encoder, not a video one"),
         ("codec_container", "error: --codec mpeg4 cannot be stored in a .webm file ('webm' format does not support "
                             "'mpeg4' codec)"),
-        ("quality_without_crf", "error: --quality applies to libx264, libx265, libvpx-vp9, libsvtav1, not --codec "
-                                "mpeg4"),
+        ("crf_without_crf_codec", "error: --crf applies to libx264, libx265, libvpx-vp9, libsvtav1, not --codec "
+                                  "mpeg4"),
         ("missing_output_dir", "error: output directory {tmp}/nowhere does not exist (for -o {tmp}/nowhere/out.mp4)"),
         ("image_output", "error: -o {tmp}/out.png: unsupported video container '.png' (use .mp4, .m4v, .mov, .mkv, "
                          ".webm)"),
@@ -259,7 +263,7 @@ def test_cli_bad_video_input_is_one_line(case: str, expected: str, cli, pan_clip
         target = pan_clip
         extra = {"unknown_codec": ["--codec", "nonsense264"], "audio_codec": ["--codec", "aac"],
                  "codec_container": ["--codec", "mpeg4"],
-                 "quality_without_crf": ["--codec", "mpeg4", "--quality", "5"],
+                 "crf_without_crf_codec": ["--codec", "mpeg4", "--crf", "5"],
                  "segment_past_end": ["--start", "5"], "empty_segment": ["--start", "0.5", "--end", "0.2"]}.get(case, [])
         if case == "missing_output_dir":
             out = tmp_path / "nowhere" / "out.mp4"

@@ -29,11 +29,20 @@ def fsync_dir(path: Path | str) -> None:
     fsync_file(path)
 
 
+def _new_file_mode() -> int:
+    """What ``open()`` gives a new file (0o666 less the umask): mkstemp's private 0o600 would leave a
+    swapped photo or a model file unreadable to the people and servers the user shares it with."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path: Path | str, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary sibling and a rename."""
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, _new_file_mode())
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()

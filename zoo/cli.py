@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from zoo import __version__
-from zoo.errors import ZooError
+from zoo.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_USER_ERROR, ZooError
 from zoo.remedy import in_cli_words
 from zoo.table import render_table
 from zoo.hub_commands import pull_command, push_command
@@ -42,7 +42,10 @@ class ZooGroup(click.Group):
         return super().get_command(ctx, name)
 
 
-@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+_EPILOG = "\b\nExit status:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EPILOG)
 @click.version_option(__version__, prog_name="zoo")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or status lines: only results, warnings and errors.")
@@ -160,10 +163,13 @@ def info_command(name: str, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="With --resume: continue even if the recipe changed.")
 @click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes (launched through torchrun; DDP with gloo on CPU, nccl on GPU).")
+@click.option("--device", default=None,
+              help="The recipe's device (auto, cpu, cuda, cuda:N, mps), like --set device=...; dlib components "
+                   "run on the CPU whatever this says.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON on stdout: the plan (with --dry-run) or the finished run's summary.")
 def run_command(recipe: str, settings: tuple[str, ...], outputs: tuple[str, ...], dry_run: bool, resume: bool,
-                force: bool, nproc: int, as_json: bool) -> None:
+                force: bool, nproc: int, device: str | None, as_json: bool) -> None:
     """Train through a YAML recipe's stages, writing a model folder.
 
     RECIPE is a YAML file or the name of a shipped recipe (quickstart, progressive, fake_template, ...).
@@ -172,6 +178,12 @@ def run_command(recipe: str, settings: tuple[str, ...], outputs: tuple[str, ...]
     from zoo.threads import current_settings
 
     overrides = _recipe_overrides(settings, outputs)
+    if device is not None:
+        from zoo.command_options import check_device
+        from zoo.recipe.resources import resolved_device
+
+        check_device(resolved_device(device))
+        overrides.append(f"device={device}")
     if dry_run:
         planned = zoo.plan(recipe, overrides, resume=resume, force=force)
         click.echo(json.dumps(planned.to_json(), indent=2) if as_json else planned.render())
@@ -229,16 +241,20 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(args: list[str]) -> None:
+    """The one place that turns an outcome into an exit status (the table is :data:`zoo.errors.EXIT_CODES`)."""
     try:
         cli.main(args=args, prog_name="zoo", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except click.ClickException as error:
+    except click.UsageError as error:  # unknown option, missing argument, bad choice or value
         error.show()
-        sys.exit(error.exit_code)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as error:  # e.g. a file click could not open: bad input
+        error.show()
+        sys.exit(EXIT_USER_ERROR)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except ZooError as error:
         if os.environ.get("ZOO_DEBUG") or "--debug" in args:
             raise
@@ -246,4 +262,4 @@ def _main(args: list[str]) -> None:
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)

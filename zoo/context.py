@@ -16,7 +16,7 @@ import torch
 
 from zoo.checkpoint import Checkpoint, Checkpointer, capture_rng
 from zoo.distributed import DistInfo, barrier
-from zoo.errors import ZooError
+from zoo.errors import EXIT_INTERRUPTED, ZooError
 from zoo.facts import Fact, FactStore
 from zoo.metrics import MetricsLog
 from zoo.recipe.model import Recipe
@@ -29,7 +29,7 @@ F = TypeVar("F", bound=Fact)
 class Interrupted(ZooError):
     """Ctrl-C: a checkpoint was written; the run can continue with ``--resume``."""
 
-    exit_code = 130
+    exit_code = EXIT_INTERRUPTED
 
 
 @dataclass

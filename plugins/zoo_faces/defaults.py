@@ -5,3 +5,8 @@ DEFAULT_DETECTOR = "dlib"
 
 DEFAULT_JUDGE = "dlib_resnet"
 """The identity judge of ``zoo eval``: dlib's ResNet, installed with the default detector; no recipe trains with it."""
+
+DEFAULT_QUALITY = 95
+"""JPEG/WebP quality of written photos: PIL's own default (75) visibly blurs a swapped face's skin."""
+LOSSY_SUFFIXES = frozenset({".jpg", ".jpeg", ".webp"})
+"""Where a photo quality setting means something; PNG, TIFF and BMP are written losslessly."""

@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
+from zoo.command_options import check_device, detector_arg_option, detector_arguments, detector_on_device, device_option
 from zoo.errors import ZooError
 from zoo.progress import Progress
-from zoo_faces.defaults import DEFAULT_DETECTOR
+from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_QUALITY
 
 __all__ = ["detect_command", "parse_assignments"]
 
@@ -57,23 +58,29 @@ def _check_draw_paths(draw: Path, images: tuple[Path, ...], force: bool) -> None
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--detector", "detector_name", default=DEFAULT_DETECTOR, show_default=True,
               help="A registered detector (`zoo list detector`).")
-@click.option("-a", "--arg", "args", multiple=True, metavar="KEY=VALUE",
-              help="Detector argument, value parsed as YAML, e.g. -a body=mobilenet0.25 -a weights=w.safetensors.")
+@detector_arg_option
+@device_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: one entry per image with its faces.")
 @click.option("--draw", type=click.Path(path_type=Path),
               help="Write the picture with numbered boxes and colour-coded landmarks "
                    "(several images: OUT-<name>.png each).")
+@click.option("--quality", type=click.IntRange(1, 100), default=DEFAULT_QUALITY, show_default=True,
+              help="JPEG/WebP quality of --draw pictures (PNG is lossless).")
 @click.option("--force", is_flag=True, help="Overwrite existing --draw pictures (input images never are).")
-def detect_command(images: tuple[Path, ...], detector_name: str, args: tuple[str, ...], as_json: bool,
-                   draw: Path | None, force: bool) -> None:
+def detect_command(images: tuple[Path, ...], detector_name: str, detector_args: tuple[str, ...],
+                   old_detector_args: tuple[str, ...], device: str, as_json: bool, draw: Path | None,
+                   quality: int, force: bool) -> None:
     """Find faces (boxes, scores, 5 landmarks) in IMAGE... with a registered detector."""
+    args = detector_arguments(detector_args, old_detector_args, "detect")
     if draw is not None:
         _check_draw_paths(draw, images, force)
+    check_device(device)
     import zoo
     from zoo_faces.draw import LANDMARK_COLOURS, draw_detections
     from zoo_faces.image import load_image, save_image
 
-    detector = zoo.build("detector", detector_name, **parse_assignments(args))
+    arguments = detector_on_device(detector_name, parse_assignments(args), device)
+    detector = zoo.build("detector", detector_name, **arguments)
     pictures, found = [], []
     with Progress("detect", len(images), unit="image", enabled=len(images) > 1) as progress:
         for path in images:
@@ -82,7 +89,7 @@ def detect_command(images: tuple[Path, ...], detector_name: str, args: tuple[str
             progress.update(faces=sum(len(faces) for faces in found))
     if draw is not None:
         for path, picture, faces in zip(images, pictures, found):
-            save_image(_draw_path(draw, path, len(images)), draw_detections(picture, faces))
+            save_image(_draw_path(draw, path, len(images)), draw_detections(picture, faces), quality=quality, like=path)
     if as_json:
         payload = [
             {"image": str(path), "width": picture.shape[1], "height": picture.shape[0], "faces": faces.to_list()}

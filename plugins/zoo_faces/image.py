@@ -21,12 +21,15 @@ from PIL.PngImagePlugin import PngInfo
 
 from zoo.atomic import write_atomic
 from zoo.errors import ZooError
+from zoo_faces.defaults import DEFAULT_QUALITY, LOSSY_SUFFIXES
 
 __all__ = ["ImageError", "load_image", "save_image", "to_tensor", "to_uint8"]
 
 _WHITE = (255, 255, 255)
 _EXIF_DESCRIPTION = 0x010E
 _EXIF_SOFTWARE = 0x0131
+_EXIF_ORIENTATION = 0x0112
+_EXIF_SUFFIXES = frozenset({".jpg", ".jpeg", ".webp", ".png", ".tif", ".tiff"})
 
 
 class ImageError(ZooError):
@@ -89,13 +92,18 @@ def save_image(
     path: str | os.PathLike[str],
     image: np.ndarray | torch.Tensor,
     text: Mapping[str, str] | None = None,
+    quality: int = DEFAULT_QUALITY,
+    like: str | os.PathLike[str] | None = None,
 ) -> None:
     """Write an H×W×3 uint8 array or a (1×)3×H×W float tensor in [0,1]; format from the suffix.
 
     ``text`` (e.g. provenance) goes into PNG text chunks, or for JPEG/WebP/TIFF into EXIF:
     ``Software`` from its ``"Software"`` entry and ``ImageDescription`` as JSON of all of it.
-    The file is encoded in memory and renamed into place (:func:`zoo.atomic.write_atomic`), so an
-    interrupted write never leaves a truncated image under ``path``.
+    ``quality`` (1–100) applies to JPEG and WebP. ``like`` is the photo this one was made from: its
+    ICC profile (so colours look the same) and EXIF (camera, date, GPS, ...) are carried over, with
+    Orientation set to 1 because :func:`load_image` already turned the pixels upright; ``text`` is
+    merged into that EXIF, never dropped. The file is encoded in memory and renamed into place
+    (:func:`zoo.atomic.write_atomic`), so an interrupted write never leaves a truncated image.
     """
     path = Path(path)
     if not path.parent.is_dir():
@@ -106,7 +114,8 @@ def save_image(
         raise ImageError(f"cannot write image {path}: unknown file extension: {path.suffix or '(none)'}")
     encoded = io.BytesIO()
     try:
-        Image.fromarray(array).save(encoded, format=image_format, **_metadata(path, text or {}))
+        Image.fromarray(array).save(encoded, format=image_format, **_encoding(path, quality),
+                                    **_metadata(path, text or {}, _carried(like)))
         write_atomic(path, encoded.getvalue())
     except (ValueError, KeyError) as error:  # PIL: a format it cannot write
         raise ImageError(f"cannot write image {path}: {error}") from None
@@ -114,21 +123,43 @@ def save_image(
         raise ImageError(f"cannot write image {path}: {error.strerror or error}") from None
 
 
-def _metadata(path: Path, text: Mapping[str, str]) -> dict[str, Any]:
-    if not text:
-        return {}
-    if path.suffix.lower() == ".png":
+def _encoding(path: Path, quality: int) -> dict[str, Any]:
+    if not 1 <= quality <= 100:
+        raise ImageError(f"cannot write image {path}: quality {quality} is outside 1..100")
+    return {"quality": quality} if path.suffix.lower() in LOSSY_SUFFIXES else {}
+
+
+def _carried(like: str | os.PathLike[str] | None) -> tuple[bytes | None, Image.Exif]:
+    """The ICC profile and EXIF of the photo an output was made from (none for a file without them)."""
+    if like is None:
+        return None, Image.Exif()
+    try:
+        with Image.open(like) as original:
+            exif = original.getexif()
+            icc = original.info.get("icc_profile")
+    except (OSError, SyntaxError, ValueError):  # it was read once already; an odd header only loses metadata
+        return None, Image.Exif()
+    if _EXIF_ORIENTATION in exif:
+        exif[_EXIF_ORIENTATION] = 1  # the pixels were turned upright on load
+    return icc or None, exif
+
+
+def _metadata(path: Path, text: Mapping[str, str], carried: tuple[bytes | None, Image.Exif]) -> dict[str, Any]:
+    icc, exif = carried
+    suffix = path.suffix.lower()
+    found: dict[str, Any] = {"icc_profile": icc} if icc and suffix in _EXIF_SUFFIXES else {}
+    if suffix == ".png" and text:
         info = PngInfo()
         for key, value in text.items():
             info.add_text(key, value)  # iTXt when the value is not Latin-1
-        return {"pnginfo": info}
-    if path.suffix.lower() in (".jpg", ".jpeg", ".webp", ".tif", ".tiff"):
-        exif = Image.Exif()
+        found["pnginfo"] = info
+    elif suffix in _EXIF_SUFFIXES and text:
         exif[_EXIF_DESCRIPTION] = json.dumps(dict(text), ensure_ascii=False)
         if "Software" in text:
             exif[_EXIF_SOFTWARE] = text["Software"]
-        return {"exif": exif.tobytes()}
-    return {}  # BMP has nowhere to put it
+    if suffix in _EXIF_SUFFIXES and len(exif):
+        found["exif"] = exif.tobytes()
+    return found  # BMP has nowhere to put any of it
 
 
 def _checked_uint8(array: np.ndarray, path: Path) -> np.ndarray:

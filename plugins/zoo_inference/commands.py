@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from zoo.assignments import parse_assignment
+from zoo.command_options import DEVICE_HELP, check_device, detector_on_device, device_option
 from zoo.errors import PartialSuccess, ZooError
 from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_JUDGE
 from zoo_inference.paste_options import check_boost_factor, default_mask, paste_options
@@ -43,7 +44,7 @@ def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
 @click.option("--detector-arg", "-a", "detector_args", multiple=True, metavar="KEY=VALUE",
               help="Detector argument, e.g. -a body=mobilenet0.25 -a weights=retina.safetensors.")
 @click.option("--compare", is_flag=True, help="Also write <name>_compare.png: source | target | result.")
-@click.option("--device", default="cpu", show_default=True, help="torch device for the generator.")
+@click.option("--device", default="cpu", show_default=True, help=DEVICE_HELP)
 @click.option("--mask", "mask", default=None, metavar="KINDS",
               help="Masks intersected where the face is replaced: box, hull, contour, region, occlusion, generator "
                    "(e.g. occlusion,contour). Default: the 5-point hull.")
@@ -96,12 +97,8 @@ def swap_command(
     from zoo_inference.sources import expand_sources
 
     expand_sources(source)
-    from zoo.recipe.resources import device_problem
-
-    problem = device_problem(device)
-    if problem:
-        raise ZooError(f"--device {problem}")
-    parsed = parse_component_args(detector_args, "-a")
+    check_device(device)
+    parsed = detector_on_device(detector, parse_component_args(detector_args, "-a"), device)
     options = None
     if any(value is not None for value in (mask, mask_regions, mask_padding, mask_blur, mask_model, debug_masks)):
         from zoo_masks.compose import MaskOptions
@@ -134,7 +131,7 @@ def swap_command(
 
     written = swap_files(swapper, source, target, output, face_index, all_faces, compare,
                          on_skip=report_skip if target.is_dir() else None, debug_masks=debug_masks,
-                         select_faces=select_faces, force=extras.force)
+                         select_faces=select_faces, force=extras.force, quality=extras.photo_quality)
     if as_json:
         click.echo(json.dumps({"written": [str(path) for path in written], "skipped": [str(path) for path in skipped]}))
     else:
@@ -167,6 +164,7 @@ def swap_command(
 @click.option("--output", "-o", "json_path", type=click.Path(path_type=Path), default=None,
               help="Also write the report as JSON to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout instead of the table.")
+@device_option
 def eval_command(
     model: str,
     revision: str | None,
@@ -181,16 +179,18 @@ def eval_command(
     seed: int,
     json_path: Path | None,
     as_json: bool,
+    device: str,
 ) -> None:
     """Measure a model: identity (by an independent judge), pose/expression kept, pixels vs ground truth."""
     if json_path is not None and not json_path.expanduser().parent.is_dir():
         raise ZooError(f"output directory {json_path.parent} does not exist (for -o {json_path})")
+    check_device(device)
     import zoo
 
     result = zoo.evaluate(model, data, revision=revision, data_args=parse_component_args(data_args, "--data-arg"),
                           judge=judge, judge_args=parse_component_args(judge_args, "-j"), detector=detector,
                           detector_args=parse_component_args(detector_args, "-a"), distractors=distractors,
-                          pairs=pairs, seed=seed)
+                          pairs=pairs, seed=seed, device=device)
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.table())
     if json_path is not None:
         json_path.expanduser().write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from zoo.devices import module_device
 from zoo.errors import ZooError
 from zoo.progress import Progress
 from zoo_datasets.base import FaceDataset, identity_groups
@@ -220,13 +221,16 @@ def _mean(values: np.ndarray) -> float | None:
 @torch.inference_mode()
 def embed_faces(judge: torch.nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
     """Unit-length judge embeddings of ``images``, in batches (the judged identity of faces)."""
-    chunks = [judge(images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
+    device = module_device(judge)  # zoo eval --device; results come back to the CPU
+    chunks = [judge(images[start:start + batch_size].to(device)).cpu() for start in range(0, len(images), batch_size)]
     return F.normalize(torch.cat(chunks).float(), dim=1)
 
 
 @torch.inference_mode()
 def _swap(generator: torch.nn.Module, sources: torch.Tensor, templates: torch.Tensor, batch_size: int) -> torch.Tensor:
-    chunks = [generator.swap(sources[start:start + batch_size], templates[start:start + batch_size])
+    device = module_device(generator)
+    chunks = [generator.swap(sources[start:start + batch_size].to(device),
+                             templates[start:start + batch_size].to(device)).cpu()
               for start in range(0, len(sources), batch_size)]
     return torch.cat(chunks).float().clamp(0.0, 1.0)
 

@@ -24,7 +24,7 @@ from zoo.errors import ZooError
 from zoo.outputs import check_output_file, check_output_folder
 from zoo.progress import Progress
 from zoo_faces.align import align_face, canonical_landmarks, estimate_similarity, paste_back
-from zoo_faces.defaults import DEFAULT_DETECTOR
+from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_QUALITY
 from zoo_faces.detections import FaceDetections
 from zoo_faces.image import load_image, save_image, to_tensor
 from zoo_faces.mask import face_mask
@@ -299,6 +299,7 @@ def swap_files(
     progress: bool = True,
     select_faces: Callable[[np.ndarray, FaceDetections, str], FaceDetections] | None = None,
     force: bool = False,
+    quality: int = DEFAULT_QUALITY,
 ) -> list[Path]:
     """Swap ``source``'s face into ``target`` (a photo or a folder of photos); returns files written.
 
@@ -309,7 +310,8 @@ def swap_files(
     ``debug_masks`` writes the masks drawn over each target (a file, or a folder for a target folder).
     ``progress`` shows photos done (a folder) or faces done (one photo with several) on stderr.
     ``select_faces`` (e.g. only the ``--reference`` person) narrows each photo's faces; all of
-    those it keeps are replaced.
+    those it keeps are replaced. Each output is a JPEG/WebP of ``quality`` (or a PNG) carrying its
+    target photo's ICC profile and EXIF plus the swap's provenance (:func:`zoo_faces.image.save_image`).
     """
     target, output = Path(target), Path(output)
     jobs = plan_swap_outputs(source, target, output, compare, force)
@@ -344,7 +346,7 @@ def swap_files(
                 bar.update()
                 on_skip(photo_path, error)
                 continue
-            save_image(out_path, result, swapper.provenance)
+            save_image(out_path, result, swapper.provenance, quality=quality, like=photo_path)
             written.append(out_path)
             if records is not None:
                 from zoo_masks.debug import draw_masks

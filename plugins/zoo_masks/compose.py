@@ -24,6 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from zoo.devices import module_device
 from zoo.errors import ZooError
 from zoo_masks.regions import RegionSelection, parse_regions, region_mask
 
@@ -119,8 +120,8 @@ class FaceMasker:
             elif kind == "occlusion":
                 from zoo_faces.image import to_tensor
 
-                crop = to_tensor(align_face(frame, landmarks, size).crop)
-                masks[kind] = self.segmenter.mask(crop)[0, 0].numpy().astype(np.float32)
+                crop = to_tensor(align_face(frame, landmarks, size).crop).to(module_device(self.segmenter))
+                masks[kind] = self.segmenter.mask(crop)[0, 0].cpu().numpy().astype(np.float32)
             elif kind == "generator":
                 if generator_mask is None:
                     raise ValueError("--mask generator: pass the generator's mask (swap_with_mask) for this face")

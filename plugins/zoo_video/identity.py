@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from zoo.devices import module_device
 from zoo.errors import ZooError
 from zoo_faces.align import align_face
 from zoo_faces.defaults import DEFAULT_JUDGE
@@ -46,7 +47,8 @@ class IdentityEmbedder:
         if len(landmarks) == 0:
             return np.zeros((0, 0), np.float32)
         crops = torch.cat([to_tensor(align_face(image, points, _ALIGNED_SIZE).crop) for points in landmarks])
-        return F.normalize(self.encoder(crops).float(), dim=1).numpy()
+        embeddings = self.encoder(crops.to(module_device(self.encoder))).float().cpu()
+        return F.normalize(embeddings, dim=1).numpy()
 
     def same_person(self, first: np.ndarray, second: np.ndarray) -> bool:
         return cosine(first, second) >= self.threshold
@@ -56,8 +58,9 @@ def cosine(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.dot(first, second) / max(np.linalg.norm(first) * np.linalg.norm(second), 1e-12))
 
 
-def build_embedder(name: str, args: dict[str, Any], threshold: float | None = None) -> IdentityEmbedder:
-    """The registered encoder ``name`` built with ``args``, with its measured (or the given) threshold."""
+def build_embedder(name: str, args: dict[str, Any], threshold: float | None = None,
+                   device: str = "cpu") -> IdentityEmbedder:
+    """The registered encoder ``name`` built with ``args`` on ``device``, with its measured (or the given) threshold."""
     import zoo
 
     if threshold is None:
@@ -68,4 +71,4 @@ def build_embedder(name: str, args: dict[str, Any], threshold: float | None = No
     encoder = zoo.build("backbone", name, **args)
     if not isinstance(encoder, torch.nn.Module):
         raise ZooError(f"identity encoder '{name}' is not a torch module: it cannot embed faces")
-    return IdentityEmbedder(encoder=encoder.eval(), threshold=threshold, name=name)
+    return IdentityEmbedder(encoder=encoder.to(device).eval(), threshold=threshold, name=name)

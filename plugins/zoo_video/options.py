@@ -6,6 +6,7 @@ plugin owns its options. Only click is imported at module level: ``zoo --help`` 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,11 @@ from typing import Any
 import click
 
 from zoo.errors import ZooError
+from zoo_faces.defaults import DEFAULT_QUALITY, LOSSY_SUFFIXES
 
 __all__ = ["SwapExtras", "export_command", "swap_options"]
 
-_VIDEO_ONLY = ("codec", "quality", "start", "end", "keyframe_interval", "batch_size", "no_smoothing")
+_VIDEO_ONLY = ("codec", "crf", "start", "end", "keyframe_interval", "batch_size", "no_smoothing")
 _OPTIONS = [
     click.option("--reference", type=click.Path(path_type=Path), default=None,
                  help="Photo of the person to replace: only faces of that person are swapped (photos and videos)."),
@@ -30,8 +32,11 @@ _OPTIONS = [
     click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
                  help="Run the generator eagerly in PyTorch or through ONNX Runtime (zoo export --onnx first)."),
     click.option("--codec", default=None, help="Video encoder [default: libx264; libvpx-vp9 for .webm]."),
-    click.option("--quality", type=click.IntRange(0, 63), default=None,
-                 help="Constant rate factor, lower is better [default: 18 for libx264]."),
+    click.option("--quality", type=click.IntRange(1, 100), default=None,
+                 help=f"Photo outputs: JPEG/WebP quality, higher is better [default: {DEFAULT_QUALITY}]; "
+                      "PNG is lossless and ignores it."),
+    click.option("--crf", type=click.IntRange(0, 63), default=None,
+                 help="Video: constant rate factor, lower is better [default: 18 for libx264]."),
     click.option("--start", type=click.FloatRange(min=0.0), default=0.0, help="Video: first second to process."),
     click.option("--end", type=click.FloatRange(min=0.0), default=None, help="Video: second to stop at."),
     click.option("--force", is_flag=True, help="Overwrite existing output files (inputs are never overwritten)."),
@@ -61,6 +66,7 @@ class SwapExtras:
     runtime: str = "torch"
     codec: str | None = None
     quality: int | None = None
+    crf: int | None = None
     start: float = 0.0
     end: float | None = None
     force: bool = False
@@ -81,13 +87,36 @@ class SwapExtras:
             given = [name for name in _VIDEO_ONLY if getattr(self, name) != SwapExtras.__dataclass_fields__[name].default]
             if given:
                 raise ZooError(f"--{given[0].replace('_', '-')} applies to video targets; {target} is a photo")
+            self._check_photo_quality(target, output)
             return False
+        self._read_old_video_quality()
         if compare:
             raise ZooError("--compare applies to photos; for a video, look at the output itself")
         from zoo_video.writer import check_output
 
         check_output(output, self.force)
         return True
+
+    @property
+    def photo_quality(self) -> int:
+        return DEFAULT_QUALITY if self.quality is None else self.quality
+
+    def _check_photo_quality(self, target: Path, output: Path) -> None:
+        """A target folder writes PNGs, and so does ``-o out.png``: --quality is then said to do nothing."""
+        if self.quality is not None and (target.is_dir() or output.suffix.lower() not in LOSSY_SUFFIXES):
+            written = f"{output} gets PNGs" if target.is_dir() else f"{output} is written losslessly"
+            warnings.warn(f"--quality applies to JPEG and WebP outputs; {written}: --quality ignored", stacklevel=2)
+
+    def _read_old_video_quality(self) -> None:
+        """``--quality`` was the video CRF (lower is better) before it meant photo quality (higher is better)."""
+        if self.quality is None:
+            return
+        if self.crf is not None:
+            raise ZooError("--quality is the photo quality; for a video give --crf only")
+        warnings.warn(f"'--quality {self.quality}' on a video is deprecated and read as '--crf {self.quality}' "
+                      "until faceswap-zoo 0.3: write --crf (--quality is the photo quality, higher is better)",
+                      FutureWarning, stacklevel=2)
+        self.crf, self.quality = self.quality, None
 
     def swap_video(self, swapper: Any, model: str, revision: str | None, source: Path | list[Path], target: Path,
                    output: Path, face_index: int | None, all_faces: bool) -> str:

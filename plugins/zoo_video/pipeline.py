@@ -21,7 +21,7 @@ import av
 import numpy as np
 import torch
 
-from zoo.errors import ZooError
+from zoo.errors import EXIT_INTERRUPTED, ZooError
 from zoo_faces.align import align_face
 from zoo_faces.detections import FaceDetections
 from zoo_faces.image import to_tensor
@@ -44,7 +44,7 @@ TrackedFace = tuple[np.ndarray, np.ndarray]
 class VideoInterrupted(ZooError):
     """Ctrl-C during a video swap; the finished frames are kept in the partial file."""
 
-    exit_code = 130
+    exit_code = EXIT_INTERRUPTED
 
 
 class StageClock:

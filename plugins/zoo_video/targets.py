@@ -49,11 +49,11 @@ def prepare_swapper(extras: SwapExtras, swapper: FaceSwapper, model: str, revisi
     swapper.generator = load_onnx_generator(resolve_model(model, revision))  # type: ignore[assignment]
 
 
-def _embedder(extras: SwapExtras) -> IdentityEmbedder:
+def _embedder(extras: SwapExtras, device: str) -> IdentityEmbedder:
     from zoo_inference.commands import parse_component_args
 
     return build_embedder(extras.identity or DEFAULT_IDENTITY, parse_component_args(extras.identity_args, "-i"),
-                          extras.match_threshold)
+                          extras.match_threshold, device)
 
 
 def _reference_embedding(extras: SwapExtras, swapper: FaceSwapper, embedder: IdentityEmbedder) -> np.ndarray:
@@ -66,7 +66,7 @@ def _reference_embedding(extras: SwapExtras, swapper: FaceSwapper, embedder: Ide
 
 
 def reference_filter(extras: SwapExtras, swapper: FaceSwapper) -> ReferenceFilter:
-    embedder = _embedder(extras)
+    embedder = _embedder(extras, swapper.device)
     return ReferenceFilter(_reference_embedding(extras, swapper, embedder), embedder, str(extras.reference))
 
 
@@ -83,11 +83,11 @@ def swap_video_file(extras: SwapExtras, swapper: FaceSwapper, model: str, revisi
     prepare_swapper(extras, swapper, model, revision)
     source_face = load_source(swapper, expand_sources(source))
     # identities follow faces that leave and come back; with --all-faces every face is swapped anyway
-    embedder = _embedder(extras) if extras.reference is not None or not all_faces else None
+    embedder = _embedder(extras, swapper.device) if extras.reference is not None or not all_faces else None
     reference = _reference_embedding(extras, swapper, embedder) if extras.reference is not None else None
     tracker = TrackerSettings(keyframe_interval=extras.keyframe_interval,
                               smoothing=None if extras.no_smoothing else SmoothingSettings())
-    job = VideoJob(start=extras.start, end=extras.end, codec=extras.codec, quality=extras.quality,
+    job = VideoJob(start=extras.start, end=extras.end, codec=extras.codec, quality=extras.crf,
                    force=extras.force, batch_size=extras.batch_size, tracker=tracker)
     report = swap_video(swapper, source_face, target, output, face_index=face_index, all_faces=all_faces,
                         reference=reference, embedder=embedder, job=job)

@@ -28,7 +28,7 @@ _AUDIO_COPYABLE: dict[str, frozenset[str] | None] = {
 _AUDIO_ENCODER = {".webm": "libopus"}
 _VIDEO_CODEC = {".webm": "libvpx-vp9"}
 CRF_CODECS = {"libx264": 18, "libx265": 22, "libvpx-vp9": 31, "libsvtav1": 30}
-"""Codecs that take a constant-rate-factor ``--quality`` (lower is better) and their default."""
+"""Codecs that take a constant rate factor, ``--crf`` (lower is better), and their default."""
 _COPY_NAMES = {"mp3float": "mp3"}
 
 
@@ -64,7 +64,7 @@ def _check_codec(codec: str, quality: int | None) -> None:
         article = "an" if found.type[:1] in "aeiou" else "a"
         raise VideoError(f"--codec {codec}: is {article} {found.type} encoder, not a video one")
     if quality is not None and codec not in CRF_CODECS:
-        raise VideoError(f"--quality applies to {', '.join(CRF_CODECS)}, not --codec {codec}")
+        raise VideoError(f"--crf applies to {', '.join(CRF_CODECS)}, not --codec {codec}")
 
 
 class VideoWriter:
