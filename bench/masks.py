@@ -61,25 +61,23 @@ def per_object_iou(segmenter, data, placements: int, seed: int) -> dict[str, dic
     import numpy as np
     import torch
 
-    from zoo_masks.dataset import face_region
     from zoo_masks.evaluate import mask_iou
-    from zoo_masks.occluders import paste, placed_cutout
 
-    faces, region = data.faces("test"), face_region(data.resolution) > 0.5
-    hull = np.repeat(region[None], placements, 0)
     results = {}
     for number, occluder in enumerate(o for o in data.bank("test").occluders if o.category == "object_test"):
         rng = np.random.default_rng([seed, number])
-        images, covers = [], []
+        images, covers, regions = [], [], []
         while len(images) < placements:
-            image, alpha = paste(faces[int(rng.integers(len(faces)))], placed_cutout(occluder, data.resolution, rng))
-            if ((alpha > 0.5) & region).sum() >= 20:  # on the face, not beside it
-                images.append(image)
-                covers.append((alpha > 0.5) & region)
+            sample = data.sample_with("test", occluder, rng)  # composited exactly as the training samples are
+            region = sample.region > 0.5
+            if ((sample.alpha > 0.5) & region).sum() >= 20:  # on the face, not beside it
+                images.append(sample.image)
+                covers.append((sample.alpha > 0.5) & region)
+                regions.append(region)
         batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255.0)
         predicted = segmenter.mask(batch).numpy()[:, 0] > 0.5
-        cover = np.stack(covers)
-        target = region & ~cover
+        cover, hull = np.stack(covers), np.stack(regions)
+        target = hull & ~cover
         results[occluder.name[:40]] = {
             "hull": round(float(mask_iou(hull, target).mean()), 3),
             "segmenter": round(float(mask_iou(predicted, target).mean()), 3),

@@ -3,7 +3,9 @@
 Made on the fly, one sample per (split, index, seed): no cache to go stale, endless variety, and
 a resumed run sees exactly the batches it would have seen. The target is the face region (the
 5-point hull that ``zoo swap`` pastes inside, drawn on the canonical template since these faces
-are aligned) times one minus the pasted alpha.
+are aligned) times one minus the pasted alpha. Faces and occluders are composited at
+``supersample`` × the sample size and shrunk (:mod:`zoo_masks.composite`), so an occluder's edge
+and light look like a real one's in a shrunk photo; region and alpha are shrunk the same way.
 
 Held out: the last ``held_out_identities`` people (sorted by folder name) and the test occluders
 (:mod:`zoo_masks.occluders`); procedural occluders appear in training only, most of them hands.
@@ -26,7 +28,8 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 import albumentations as A  # noqa: E402
 
 from zoo.errors import ZooError  # noqa: E402
-from zoo_masks.occluders import PROCEDURAL, OccluderBank, Split, paste, placed_cutout, procedural_occluder  # noqa: E402
+from zoo_masks.composite import composite  # noqa: E402
+from zoo_masks.occluders import PROCEDURAL, Occluder, OccluderBank, Split, placed_cutout, procedural_occluder  # noqa: E402
 
 __all__ = ["OccludedFaces", "OccludedSample", "face_region"]
 
@@ -76,6 +79,10 @@ class OccludedFaces:
         clean: Annotated[Probability, Field(description="chance a sample has no occluder at all")] = 0.12,
         second: Annotated[Probability, Field(description="chance of a second occluder")] = 0.3,
         max_per_identity: Annotated[int | None, Field(gt=0, description="use only the first N photos per person")] = None,
+        supersample: Annotated[int, Field(ge=1, le=4, description="composite at N x the resolution, then shrink "
+                                                                    "(anti-aliased occluder edges, as in a photo)")] = 3,
+        relight: Annotated[Probability, Field(description="chance an occluder is shaded to the face's light")] = 0.8,
+        degrade: Annotated[bool, Field(description="JPEG, low-res camera, blur, noise, light on the whole composite")] = True,
     ):
         self.root = Path(faces)
         if not self.root.is_dir():
@@ -93,56 +100,68 @@ class OccludedFaces:
                 raise ZooError(f"occluded_faces: no {split} images ({', '.join(_SUFFIXES)}) under {self.root}")
         self.occluders_root = Path(occluders)
         self.resolution = resolution
+        self.composite_size = resolution * supersample
+        self.relight, self.degrade = relight, degrade
         self.held_out_every = held_out_every
         self.procedural, self.hands, self.clean, self.second = procedural, hands, clean, second
         self._banks: dict[str, OccluderBank] = {}
         self._faces: dict[str, np.ndarray] = {}
-        self._region = face_region(resolution)
+        self._region = face_region(self.composite_size)
 
     def bank(self, split: Split) -> OccluderBank:
         if split not in self._banks:
-            self._banks[split] = OccluderBank(self.occluders_root, split, self.held_out_every, longest=3 * self.resolution)
+            self._banks[split] = OccluderBank(self.occluders_root, split, self.held_out_every,
+                                             longest=max(3 * self.resolution, 3 * self.composite_size // 2))
         return self._banks[split]
 
     def faces(self, split: Split) -> np.ndarray:
-        """Every face of the split at the sample resolution, decoded once (N×S×S×3 uint8)."""
+        """Every face of the split at the composite size, decoded once (N×C×C×3 uint8, C = ``composite_size``)."""
         if split not in self._faces:
             from zoo_faces.image import load_image
 
-            size = self.resolution
+            size = self.composite_size
             self._faces[split] = np.stack([
-                cv2.resize(load_image(path), (size, size), interpolation=cv2.INTER_AREA) for path in self.paths[split]
+                cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA if image.shape[0] > size else cv2.INTER_CUBIC)
+                for image in (load_image(path) for path in self.paths[split])
             ])
         return self._faces[split]
 
     def sample(self, split: Split, index: int, seed: int) -> OccludedSample:
         """The ``index``-th sample of ``split`` for ``seed``: the same arguments always give the same sample."""
         rng = np.random.default_rng([seed, index, 0 if split == "train" else 1])
+        image, region = self._jittered_face(split, rng)
+        count = 0 if rng.random() < self.clean else 1 + int(rng.random() < self.second)
+        drawn = [self._occluder(split, image, rng) for _ in range(count)]
+        return self._composed(image, region, [layer for layer, _ in drawn], tuple(kind for _, kind in drawn), rng)
+
+    def sample_with(self, split: Split, occluder: Occluder, rng: np.random.Generator) -> OccludedSample:
+        """A random face of ``split`` with this one cut-out placed on it, made exactly as :meth:`sample` makes
+        its samples (for benchmarks that score one object at a time)."""
+        image, region = self._jittered_face(split, rng)
+        return self._composed(image, region, [placed_cutout(occluder, self.composite_size, rng)], (occluder.category,), rng)
+
+    def _jittered_face(self, split: Split, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         faces = self.faces(split)
         face = faces[int(rng.integers(len(faces)))]
         _FACE_JITTER.set_random_seed(int(rng.integers(2**31)))
         jittered = _FACE_JITTER(image=face, mask=self._region)
-        image, region = jittered["image"], jittered["mask"].astype(np.float32)
-        visible = np.ones_like(region)
-        kinds: list[str] = []
-        count = 0 if rng.random() < self.clean else 1 + int(rng.random() < self.second)
-        for _ in range(count):
-            layer, kind = self._occluder(split, image, rng)
-            image, alpha = paste(image, layer)
-            visible *= 1.0 - alpha
-            kinds.append(kind)
-        alpha = 1.0 - visible
-        return OccludedSample(image=image, alpha=alpha, region=region, target=region * (1.0 - alpha), kinds=tuple(kinds))
+        return jittered["image"], jittered["mask"].astype(np.float32)
+
+    def _composed(self, image: np.ndarray, region: np.ndarray, layers: list[np.ndarray], kinds: tuple[str, ...],
+                  rng: np.random.Generator) -> OccludedSample:
+        shrunk = composite(image, region, layers, self.resolution, rng, relight=self.relight, degrade=self.degrade)
+        return OccludedSample(image=shrunk.image, alpha=shrunk.alpha, region=shrunk.region,
+                              target=shrunk.region * (1.0 - shrunk.alpha), kinds=kinds)
 
     def _occluder(self, split: Split, face: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         if split == "train" and rng.random() < self.procedural:
             # hands weigh most: the same colour as the face and only two real cut-outs to learn them from
             others = (1.0 - self.hands) / (len(PROCEDURAL) - 1)
             kind = str(rng.choice(PROCEDURAL, p=[self.hands if k == "hand" else others for k in PROCEDURAL]))
-            return procedural_occluder(kind, self.resolution, face, rng), kind
+            return procedural_occluder(kind, self.composite_size, face, rng), kind
         bank = self.bank(split)
         occluder = bank.occluders[int(rng.integers(len(bank)))]
-        return placed_cutout(occluder, self.resolution, rng), occluder.category
+        return placed_cutout(occluder, self.composite_size, rng), occluder.category
 
     def batch(self, split: Split, indices: Sequence[int], seed: int) -> dict:
         """Tensors for training/evaluation: ``image`` N×3×S×S in [0, 1], ``target``/``region`` N×1×S×S."""
@@ -156,4 +175,4 @@ class OccludedFaces:
 
     def __repr__(self) -> str:
         return (f"occluded_faces({self.root}: {len(self.paths['train'])} train / {len(self.paths['test'])} test faces, "
-                f"occluders {self.occluders_root}, {self.resolution}px)")
+                f"occluders {self.occluders_root}, {self.resolution}px composited at {self.composite_size}px)")

@@ -22,7 +22,7 @@ _SKIN_TONES = np.array([
 ], dtype=np.float64)
 _FINGER_LENGTHS = np.array([0.45, 0.5, 0.47, 0.37])  # index .. little finger, × hand length
 _KNUCKLES = np.array([-0.16, -0.055, 0.05, 0.15])      # across the palm, × hand length
-_SUPERSAMPLE = 2  # drawn at twice the size and shrunk: soft, exact edges
+_DRAWN_AT_LEAST = 128  # px: small hands are drawn at a multiple of their size and shrunk (soft, exact edges)
 
 
 def skin_tone(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -127,7 +127,8 @@ def _shading(parts: list[np.ndarray]) -> np.ndarray:
 
 def procedural_hand(size: int, face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """An S×S×4 hand (alpha = its exact mask) for this S×S×3 aligned face."""
-    parts, tips = _geometry(size * _SUPERSAMPLE, rng)
+    scale = -(-_DRAWN_AT_LEAST // size)  # 2 at 64 px; 1 when the dataset already composites large
+    parts, tips = _geometry(size * scale, rng)
     big_alpha = np.max(np.stack(parts), axis=0).astype(np.float32) / 255.0
     # shapes and shading are drawn large for exact edges, coloured at the final size (the cost is per sample)
     alpha = cv2.resize(big_alpha, (size, size), interpolation=cv2.INTER_AREA)
@@ -143,7 +144,7 @@ def procedural_hand(size: int, face: np.ndarray, rng: np.random.Generator) -> np
     if tips and rng.random() < 0.6:  # nails: lighter and pinker than the skin
         nails = np.zeros((size, size), dtype=np.uint8)
         for tip in tips:
-            cv2.circle(nails, tuple(int(v) for v in tip / _SUPERSAMPLE), max(1, size // 40), 255, -1, cv2.LINE_AA)
+            cv2.circle(nails, tuple(int(v) for v in tip / scale), max(1, size // 40), 255, -1, cv2.LINE_AA)
         weight = nails[..., None].astype(np.float32) / 255.0 * 0.6
         rgb = rgb * (1 - weight) + np.clip(colour * 1.15 + [20, 5, 5], 0, 255)[None, None] * weight
     layer = np.concatenate([rgb, 255.0 * alpha[..., None]], axis=2)

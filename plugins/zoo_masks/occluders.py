@@ -26,7 +26,7 @@ import albumentations as A  # noqa: E402
 from zoo.errors import ZooError  # noqa: E402
 from zoo_masks.hands import procedural_hand, skin_tone  # noqa: E402
 
-__all__ = ["CATEGORIES", "Occluder", "OccluderBank", "Split", "paste", "procedural_occluder"]
+__all__ = ["CATEGORIES", "Occluder", "OccluderBank", "Split", "placed_cutout", "procedural_occluder"]
 
 Split = Literal["train", "test"]
 CATEGORIES = ("glasses", "eleglasses", "scarf", "object_train", "object_test")
@@ -180,9 +180,3 @@ def procedural_occluder(kind: str, size: int, face: np.ndarray, rng: np.random.G
     """An S×S×4 procedural occluder of ``kind`` (hand, bar or hair) for this S×S×3 face."""
     return _PROCEDURES[kind](size, face, rng)
 
-
-def paste(face: np.ndarray, layer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``face`` with the S×S×4 ``layer`` composited over it, and the layer's alpha in [0, 1]."""
-    alpha = layer[..., 3:].astype(np.float32) / 255.0
-    blended = face.astype(np.float32) * (1 - alpha) + layer[..., :3].astype(np.float32) * alpha
-    return np.clip(np.round(blended), 0, 255).astype(np.uint8), alpha[..., 0]
