@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -78,6 +79,18 @@ def test_masks_intersect_and_padding_and_blur_act_on_the_result(folders: dict[st
     soft = FaceMasker(MaskOptions.parse("contour", blur=0.1), landmarker=masker.landmarker).combine(
         {"contour": masks["contour"]})
     assert (soft <= contour).all() and 0 < soft[(soft > 0)].min() < 1  # feathered inward, never past the outline
+
+
+def test_occlusion_mask_does_not_depend_on_the_swappers_resolution(folders: dict[str, Path], obama: tuple) -> None:
+    # the segmenter always sees a crop cut at 4x its input (32 px here) and shrunk with antialiasing, never a photo
+    # warped straight to a small crop; a 32 px swapper gets the 128 px answer, area-shrunk
+    photo, box, landmarks = obama
+    masker = load_masker(MaskOptions.parse("occlusion", blur=0.0), folders["segmenter"])
+    small, large = (masker.crop_masks(photo, landmarks, size, box)["occlusion"] for size in (32, 128))
+    assert small.shape == (32, 32) and large.shape == (128, 128)
+    np.testing.assert_array_equal(small, cv2.resize(large, (32, 32), interpolation=cv2.INTER_AREA))
+    huge = masker.crop_masks(photo, landmarks, 256, box)["occlusion"]  # larger swappers: their own crop size
+    assert huge.shape == (256, 256) and 0.0 <= float(huge.min()) and float(huge.max()) <= 1.0
 
 
 def test_excluding_the_mouth_keeps_the_targets_own_mouth(folders: dict[str, Path], detector_args: list[str],
