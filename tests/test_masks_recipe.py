@@ -118,3 +118,22 @@ def test_mismatched_recipes_fail_before_training(old: str, new: str, expected: s
         load(path)
     assert "recipe.yaml:" in str(error.value) and "stages[0]" in str(error.value)
     assert not (tmp_path / "run").exists()
+
+
+def test_covered_weight_scales_the_cross_entropy_of_covered_face_pixels_only() -> None:
+    from zoo_masks.train import mask_loss
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 1, 8, 8)
+    region = torch.zeros(2, 1, 8, 8)
+    region[:, :, 2:6, 2:6] = 1.0
+    target = region.clone()
+    target[0, :, 2:4, 2:6] = 0.0  # a hand over the top half of the first face's region
+    covered = (region - target).bool()
+    plain = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    weighted = mask_loss(logits, target, dice=0.0, region=region, covered_weight=3.0)["bce"]
+    expected = (plain.sum() + 2.0 * plain[covered].sum()) / plain.numel()
+    torch.testing.assert_close(weighted, expected)
+    torch.testing.assert_close(mask_loss(logits, target, dice=0.0, region=region)["bce"], plain.mean())
+    torch.testing.assert_close(mask_loss(logits, region, dice=0.0, region=region, covered_weight=3.0)["bce"],
+                               torch.nn.functional.binary_cross_entropy_with_logits(logits, region))  # nothing covered
