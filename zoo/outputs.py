@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.errors import ZooError
+from zoo.remedy import FORCE
 
 __all__ = ["OutputError", "check_output_file", "check_output_folder", "is_inside", "same_path", "writable_folder"]
 
@@ -71,7 +72,7 @@ def check_output_file(path: Path, inputs: Sequence[tuple[str, Path]], *, force: 
     if path.is_dir():
         raise OutputError(f"{what} is a folder: give an output file name (e.g. {path / 'result.png'})")
     if path.exists() and not force:
-        raise OutputError(f"{what} already exists: pass --force to overwrite it")
+        raise OutputError(f"{what} already exists: pass {FORCE} to overwrite it")
     if not folder_must_exist:
         return
     folder = path.parent

@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from zoo.remedy import FORCE
 from zoo_video.container import VideoError, VideoInfo, stored
 
 __all__ = ["CRF_CODECS", "VideoWriter", "check_output", "default_codec", "partial_path"]
@@ -51,7 +52,7 @@ def check_output(output: Path, force: bool) -> None:
     if output.is_dir():
         raise VideoError(f"-o {output} is a directory; name a video file")
     if output.exists() and not force:
-        raise VideoError(f"{output} already exists; pass --force to overwrite it")
+        raise VideoError(f"{output} already exists; pass {FORCE} to overwrite it")
 
 
 def _check_codec(codec: str, quality: int | None) -> None:
