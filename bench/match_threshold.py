@@ -34,9 +34,9 @@ def main() -> None:
 
     import zoo
     from zoo_faces.image import load_image, to_tensor
-    from zoo_inference.commands import parse_component_args
+    from zoo.assignments import parse_assignments
 
-    encoder = zoo.build("backbone", args.identity, **parse_component_args(tuple(args.identity_args), "-i")).eval()
+    encoder = zoo.build("backbone", args.identity, **parse_assignments(tuple(args.identity_args), "-i")).eval()
     embeddings, labels = [], []
     for label, person in enumerate(sorted((assets / "faces" / "glint").iterdir())):
         photos = sorted(person.glob("*.png"))[: args.per_person]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from zoo.cli import cli, main
 from zoo.errors import ZooError
-from zoo_faces.detect_command import parse_assignments
+from zoo.assignments import parse_assignments
 from zoo_faces.image import load_image
 
 
@@ -22,13 +22,13 @@ def mobilenet_args(assets) -> list[str]:
 
 
 def test_assignments_are_parsed_as_yaml():
-    assert parse_assignments(["max_size=640", "verify=false", "body=mobilenet0.25", "weights="]) == {
-        "max_size": 640, "verify": False, "body": "mobilenet0.25", "weights": None,
+    assert parse_assignments(["max_size=640", "verify=false", "body=mobilenet0.25", "weights=", "lr=1e-4"], "-a") == {
+        "max_size": 640, "verify": False, "body": "mobilenet0.25", "weights": None, "lr": 0.0001,
     }
-    with pytest.raises(ZooError, match=r"-a 'oops': expected key=value"):
-        parse_assignments(["oops"])
+    with pytest.raises(ZooError, match=r"-a 'oops' must look like key=value \(e.g. -a body=mobilenet0.25\)"):
+        parse_assignments(["oops"], "-a")
     with pytest.raises(ZooError, match=r"value is not valid YAML"):
-        parse_assignments(["x=[1, 2"])
+        parse_assignments(["x=[1, 2"], "-a")
 
 
 def test_json_and_drawing(assets, mobilenet_args, tmp_path):

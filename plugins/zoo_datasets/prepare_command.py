@@ -32,9 +32,9 @@ def prepare_command(source: Path, output: Path, size: int, detector_name: str, d
     """
     import zoo
     from zoo_datasets.prepare import prepare_folder
-    from zoo_faces.detect_command import parse_assignments
+    from zoo.assignments import parse_assignments
 
-    parsed = parse_assignments(detector_arguments(detector_args, old_detector_args, "prepare"))
+    parsed = parse_assignments(detector_arguments(detector_args, old_detector_args, "prepare"), "-a")
     zoo.get_spec("detector", detector_name).validate(parsed)  # bad arguments fail before any work
     check_device(device)
     parsed = detector_on_device(detector_name, parsed, device)

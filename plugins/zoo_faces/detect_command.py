@@ -4,33 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
+from zoo.assignments import parse_assignments
 from zoo.command_options import check_device, detector_arg_option, detector_arguments, detector_on_device, device_option
-from zoo.errors import ZooError
 from zoo.progress import Progress
 from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_QUALITY
 
-__all__ = ["detect_command", "parse_assignments"]
-
-
-def parse_assignments(pairs: tuple[str, ...] | list[str], option: str = "-a") -> dict[str, Any]:
-    """``key=value`` strings → a dict, each value parsed as YAML (``max_size=640`` is an int)."""
-    import yaml
-
-    parsed: dict[str, Any] = {}
-    for pair in pairs:
-        key, separator, text = pair.partition("=")
-        if not separator or not key.strip():
-            raise ZooError(f"{option} {pair!r}: expected key=value")
-        try:
-            parsed[key.strip()] = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError as error:
-            first = str(error).splitlines()[0]
-            raise ZooError(f"{option} {pair!r}: value is not valid YAML ({first})") from None
-    return parsed
+__all__ = ["detect_command"]
 
 
 def _draw_path(draw: Path, image: Path, count: int) -> Path:
@@ -79,7 +61,7 @@ def detect_command(images: tuple[Path, ...], detector_name: str, detector_args: 
     from zoo_faces.draw import LANDMARK_COLOURS, draw_detections
     from zoo_faces.image import load_image, save_image
 
-    arguments = detector_on_device(detector_name, parse_assignments(args), device)
+    arguments = detector_on_device(detector_name, parse_assignments(args, "-a"), device)
     detector = zoo.build("detector", detector_name, **arguments)
     pictures, found = [], []
     with Progress("detect", len(images), unit="image", enabled=len(images) > 1) as progress:

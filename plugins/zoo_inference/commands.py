@@ -12,19 +12,14 @@ from typing import Any
 
 import click
 
-from zoo.assignments import parse_assignment
+from zoo.assignments import parse_assignments
 from zoo.command_options import DEVICE_HELP, check_device, detector_on_device, device_option
 from zoo.errors import PartialSuccess, ZooError
 from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_JUDGE
 from zoo_inference.paste_options import check_boost_factor, default_mask, paste_options
 from zoo_video.options import SwapExtras, swap_options
 
-__all__ = ["eval_command", "parse_component_args", "swap_command"]
-
-
-def parse_component_args(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
-    """``("body=mobilenet0.25", "lr=1e-4")`` → ``{"body": "mobilenet0.25", "lr": 0.0001}`` (recipe YAML values)."""
-    return dict(parse_assignment(text, option, example=f"{option} body=mobilenet0.25") for text in pairs)
+__all__ = ["eval_command", "swap_command"]
 
 
 @click.command("swap")
@@ -98,7 +93,7 @@ def swap_command(
 
     expand_sources(source)
     check_device(device)
-    parsed = detector_on_device(detector, parse_component_args(detector_args, "-a"), device)
+    parsed = detector_on_device(detector, parse_assignments(detector_args, "-a"), device)
     options = None
     if any(value is not None for value in (mask, mask_regions, mask_padding, mask_blur, mask_model, debug_masks)):
         from zoo_masks.compose import MaskOptions
@@ -187,9 +182,9 @@ def eval_command(
     check_device(device)
     import zoo
 
-    result = zoo.evaluate(model, data, revision=revision, data_args=parse_component_args(data_args, "--data-arg"),
-                          judge=judge, judge_args=parse_component_args(judge_args, "-j"), detector=detector,
-                          detector_args=parse_component_args(detector_args, "-a"), distractors=distractors,
+    result = zoo.evaluate(model, data, revision=revision, data_args=parse_assignments(data_args, "--data-arg"),
+                          judge=judge, judge_args=parse_assignments(judge_args, "-j"), detector=detector,
+                          detector_args=parse_assignments(detector_args, "-a"), distractors=distractors,
                           pairs=pairs, seed=seed, device=device)
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.table())
     if json_path is not None:

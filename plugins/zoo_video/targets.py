@@ -50,9 +50,9 @@ def prepare_swapper(extras: SwapExtras, swapper: FaceSwapper, model: str, revisi
 
 
 def _embedder(extras: SwapExtras, device: str) -> IdentityEmbedder:
-    from zoo_inference.commands import parse_component_args
+    from zoo.assignments import parse_assignments
 
-    return build_embedder(extras.identity or DEFAULT_IDENTITY, parse_component_args(extras.identity_args, "-i"),
+    return build_embedder(extras.identity or DEFAULT_IDENTITY, parse_assignments(extras.identity_args, "-i"),
                           extras.match_threshold, device)
 
 
