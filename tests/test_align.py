@@ -18,7 +18,7 @@ from zoo_faces.align import (
     umeyama,
     warp_affine,
 )
-from zoo_faces.blend import laplacian_blend, laplacian_pyramid
+from zoo_faces.blend import gaussian_pyramid, laplacian_blend, laplacian_pyramid
 from zoo_faces.mask import face_mask
 
 
@@ -129,6 +129,33 @@ def test_laplacian_blend_respects_the_mask():
     mixed = laplacian_blend(front, back, half)
     assert torch.allclose(mixed[..., :, :8], front[..., :, :8], atol=0.05)
     assert torch.allclose(mixed[..., :, -8:], back[..., :, -8:], atol=0.05)
+
+
+def test_laplacian_blend_is_the_band_by_band_mix_of_both_pyramids():
+    """The blend computes one pyramid (of foreground - background); it must equal Burt & Adelson's
+    definition: each band of both pyramids mixed by the mask's Gaussian pyramid, then collapsed."""
+    generator = torch.Generator().manual_seed(5)
+    front, back = torch.rand(2, 3, 45, 61, generator=generator), torch.rand(2, 3, 45, 61, generator=generator)
+    mask = torch.rand(2, 1, 45, 61, generator=generator)
+    weights, fronts, backs = gaussian_pyramid(mask, 3), laplacian_pyramid(front, 3), laplacian_pyramid(back, 3)
+    for background_base in (False, True):
+        bands = [w * f + (1 - w) * b for w, f, b in zip(weights, fronts, backs)]
+        if background_base:
+            bands[-1] = gaussian_pyramid(back, 3)[-1]
+        expected = bands[-1]
+        for band in reversed(bands[:-1]):
+            expected = band + torch.nn.functional.interpolate(expected, size=band.shape[-2:], mode="bilinear",
+                                                              align_corners=False)
+        result = laplacian_blend(front, back, mask, levels=3, background_base=background_base)
+        assert torch.allclose(result, expected.clamp(0, 1), atol=1e-6)
+
+
+def test_gaussian_pyramid_level_is_the_blurred_image_subsampled():
+    image = torch.rand(1, 2, 13, 10, generator=torch.Generator().manual_seed(6))
+    kernel = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+    padded = torch.nn.functional.pad(image, (2, 2, 2, 2), mode="reflect")
+    blurred = torch.nn.functional.conv2d(padded, (kernel[:, None] * kernel[None, :]).expand(2, 1, 5, 5), groups=2)
+    assert torch.allclose(gaussian_pyramid(image, 1)[1], blurred[..., ::2, ::2], atol=1e-6)
 
 
 def _face_photo() -> tuple[np.ndarray, np.ndarray]:

@@ -22,17 +22,15 @@ def pyramid_levels(shortest_side: int) -> int:
     return max(1, min(6, int(math.log2(max(shortest_side, 2))) - 3))
 
 
-def _blur(images: torch.Tensor) -> torch.Tensor:
+def _down(images: torch.Tensor) -> torch.Tensor:
+    """Binomial blur, then every other pixel: the convolutions stride by two, so only the pixels
+    that are kept are computed (a quarter of the work of blurring everything and subsampling)."""
     channels = images.shape[1]
     kernel = _BINOMIAL.to(images)
     pad_mode = "reflect" if min(images.shape[-2:]) > 2 else "replicate"
     padded = F.pad(images, (2, 2, 2, 2), mode=pad_mode)
-    horizontal = F.conv2d(padded, kernel.view(1, 1, 1, 5).expand(channels, 1, 1, 5), groups=channels)
-    return F.conv2d(horizontal, kernel.view(1, 1, 5, 1).expand(channels, 1, 5, 1), groups=channels)
-
-
-def _down(images: torch.Tensor) -> torch.Tensor:
-    return _blur(images)[..., ::2, ::2]
+    horizontal = F.conv2d(padded, kernel.view(1, 1, 1, 5).expand(channels, 1, 1, 5), groups=channels, stride=(1, 2))
+    return F.conv2d(horizontal, kernel.view(1, 1, 5, 1).expand(channels, 1, 5, 1), groups=channels, stride=(2, 1))
 
 
 def _up(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -74,16 +72,14 @@ def laplacian_blend(
         raise ValueError(f"mask must be N×1×H×W matching the images, got {tuple(mask.shape)}")
     levels = pyramid_levels(min(foreground.shape[-2:])) if levels is None else levels
     mask = mask.to(foreground).expand(foreground.shape[0], 1, *foreground.shape[-2:])
-    masks = gaussian_pyramid(mask, levels)
-    bands = [
-        weight * front + (1.0 - weight) * back
-        for weight, front, back in zip(
-            masks, laplacian_pyramid(foreground, levels), laplacian_pyramid(background, levels)
-        )
-    ]
+    # The pyramid is linear and collapses back exactly, so mixing each band of foreground and background
+    # by the mask is the background plus the collapsed, masked bands of (foreground - background):
+    # one pyramid instead of two.
+    weights = gaussian_pyramid(mask, levels)
+    bands = [weight * band for weight, band in zip(weights, laplacian_pyramid(foreground - background, levels))]
     if background_base:
-        bands[-1] = gaussian_pyramid(background, len(bands) - 1)[-1]
+        bands[-1] = torch.zeros_like(bands[-1])
     result = bands[-1]
     for band in reversed(bands[:-1]):
         result = band + _up(result, band.shape[-2:])
-    return result.clamp(0.0, 1.0)
+    return (background + result).clamp(0.0, 1.0)

@@ -1,22 +1,22 @@
-"""Decoding and encoding in background threads, overlapping the tracking and swapping between them.
+"""Decoding, swapping and encoding in background threads, overlapping the tracking on the caller's.
 
-FFmpeg releases the GIL while it decodes, converts and encodes, and so does torch in its kernels,
-so a reader thread that decodes ahead and a writer thread that encodes behind keep more than one
-core busy (measured: about 1.3× on the two-core development machine with other jobs running).
-Both queues are bounded, so memory stays bounded; an error in a thread is raised in the caller at
-the next hand-over, never lost.
+FFmpeg releases the GIL while it decodes, converts and encodes, and so do torch and OpenCV in their
+kernels, so a reader thread that decodes ahead, a swap thread (generator and paste-back) and a writer
+thread that encodes behind keep more than one core busy while the caller tracks and detects. All queues
+are bounded, so memory stays bounded; an error in a thread is raised in the caller at the next
+hand-over, never lost.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from zoo_video.writer import VideoWriter
 
-__all__ = ["BackgroundWriter", "prefetch"]
+__all__ = ["BackgroundCalls", "BackgroundWriter", "prefetch"]
 
 _END = object()
 
@@ -65,15 +65,13 @@ def prefetch(items: Iterator[Any], depth: int) -> Iterator[Any]:
         thread.join()
 
 
-class BackgroundWriter:
-    """Hands frames and audio packets, in order, to a :class:`VideoWriter` running in a thread."""
+class BackgroundCalls:
+    """Calls run one after another, in the order handed over, by one thread."""
 
-    def __init__(self, writer: VideoWriter, depth: int, on_encode: Any = None) -> None:
-        self.writer = writer
+    def __init__(self, name: str, depth: int) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
-        self._timed = on_encode
-        self._thread = threading.Thread(target=self._run, name="zoo-video-encode", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -83,25 +81,19 @@ class BackgroundWriter:
                 return
             if self._error is not None:
                 continue  # after a failure the rest is only drained
-            method, argument = item
+            function, arguments = item
             try:
-                with self._timed("encode"):
-                    method(*argument)
+                function(*arguments)
             except BaseException as error:  # noqa: BLE001 - raised in the caller at the next hand-over
                 self._error = error
 
-    def write(self, image: Any, pts: int) -> None:
-        self._put((self.writer.write, (image, pts)))
-
-    def write_audio(self, packet: Any) -> None:
-        self._put((self.writer.write_audio, (packet,)))
-
-    def _put(self, item: Any) -> None:
+    def submit(self, function: Callable[..., Any], *arguments: Any) -> None:
+        """Queue ``function(*arguments)``; waits while the queue is full; raises an earlier call's error."""
         self._raise()
-        self._queue.put(item)
+        self._queue.put((function, arguments))
 
     def drain(self) -> None:
-        """Wait until everything handed over is encoded; raise what went wrong in the thread."""
+        """Wait until every call handed over has run; raise what went wrong in the thread."""
         self.stop()
         self._raise()
 
@@ -114,3 +106,22 @@ class BackgroundWriter:
     def _raise(self) -> None:
         if self._error is not None:
             raise self._error
+
+
+class BackgroundWriter(BackgroundCalls):
+    """Hands frames and audio packets, in order, to a :class:`VideoWriter` running in a thread."""
+
+    def __init__(self, writer: VideoWriter, depth: int, on_encode: Any = None) -> None:
+        super().__init__("zoo-video-encode", depth)
+        self.writer = writer
+        self._timed = on_encode
+
+    def write(self, image: Any, pts: int) -> None:
+        self.submit(self._encode, self.writer.write, image, pts)
+
+    def write_audio(self, packet: Any) -> None:
+        self.submit(self._encode, self.writer.write_audio, packet)
+
+    def _encode(self, method: Callable[..., Any], *arguments: Any) -> None:
+        with self._timed("encode"):
+            method(*arguments)

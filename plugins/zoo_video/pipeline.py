@@ -3,9 +3,10 @@
 Frames flow through in batches of ``batch_size``: their faces (every selected track of every
 frame in the batch) go through the generator in one call, which is where batching pays, then
 each frame is pasted and handed to the encoder, so memory holds a few batches, never the clip.
-Decoding and encoding run in threads beside this (:mod:`zoo_video.background`). The time spent in
-each stage is kept for ``bench/video.py``; encoding overlaps the rest, so the stages can add up to
-more than the wall time.
+The caller's thread decodes nothing and swaps nothing: it tracks (and detects on key frames), while
+decoding, swapping (generator and paste-back) and encoding run in threads beside it
+(:mod:`zoo_video.background`), one batch apart. The time spent in each stage is kept for
+``bench/video.py``; stages overlap, so they can add up to more than the wall time.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from zoo_faces.detections import FaceDetections
 from zoo_faces.image import to_tensor
 from zoo_inference.sources import SwapSource
 from zoo_inference.swap import FaceSwapper
-from zoo_video.background import BackgroundWriter, prefetch
+from zoo_video.background import BackgroundCalls, BackgroundWriter, prefetch
 from zoo_video.container import DecodedFrame, VideoError, VideoInfo, open_video, probe_video, read_stream
 from zoo_video.identity import IdentityEmbedder
 from zoo.progress import Progress
@@ -127,8 +128,13 @@ def swap_video(
     progress = Progress(f"swap {target.name}", _expected_frames(info, job) or None, unit="frame", enabled=job.progress,
                         leave=False, rate=True)
     encoder = BackgroundWriter(writer, depth=2 * job.batch_size, on_encode=clock)
+    swapping = BackgroundCalls("zoo-video-swap", depth=2)  # batches waiting to be swapped, in order with the audio
     stream = prefetch(read_stream(target, info, job.start, job.end), depth=2 * job.batch_size)
-    faces_swapped = 0
+    swapped = [0]
+
+    def swap(batch: list[tuple[DecodedFrame, list[TrackedFace]]]) -> None:
+        swapped[0] += _swap_batch(swapper, source, batch, encoder, clock)
+        progress.update(len(batch))
     try:
         batch: list[tuple[DecodedFrame, list[TrackedFace]]] = []
         while True:
@@ -137,18 +143,17 @@ def swap_video(
             if item is None:
                 break
             if isinstance(item, av.Packet):
-                encoder.write_audio(item)
+                swapping.submit(encoder.write_audio, item)
                 continue
             with clock("track"):  # includes the key-frame detections; separated below
                 tracks = tracker.step(item.image, item.time)
             batch.append((item, [(track.landmarks.copy(), track.box.copy()) for track in tracks if track.selected]))
             if len(batch) >= job.batch_size:
-                faces_swapped += _swap_batch(swapper, source, batch, encoder, clock)
-                progress.update(len(batch))
+                swapping.submit(swap, batch)
                 batch = []
         if batch:
-            faces_swapped += _swap_batch(swapper, source, batch, encoder, clock)
-            progress.update(len(batch))
+            swapping.submit(swap, batch)
+        swapping.drain()
         encoder.drain()
         if writer.frames_written == 0:
             raise VideoError(f"{target}: no frames between --start {job.start:g} s and --end "
@@ -158,20 +163,22 @@ def swap_video(
     except KeyboardInterrupt:
         progress.close()
         stream.close()
-        encoder.stop()  # the frames already handed over are finished work: keep them
+        swapping.stop()  # the batches already handed over are tracked: finish and keep them
+        encoder.stop()
         partial = writer.keep_partial()
         raise VideoInterrupted(f"interrupted: the first {writer.frames_written} frames are in {partial} "
                                f"(playable); {output} was not written") from None
     except BaseException:
         progress.close()
         stream.close()
+        swapping.stop()
         encoder.stop()
         writer.discard()
         raise
     progress.close()
     seconds = dict(clock.seconds)
     seconds["track"] = max(seconds.get("track", 0.0) - seconds.get("detect", 0.0), 0.0)
-    return VideoReport(output=output, frames=writer.frames_written, faces_swapped=faces_swapped,
+    return VideoReport(output=output, frames=writer.frames_written, faces_swapped=swapped[0],
                        detections=tracker.detections_run, tracks=tracker.started, audio=writer.audio_mode,
                        seconds={k: round(v, 4) for k, v in seconds.items()},
                        wall_seconds=round(time.perf_counter() - started, 3))

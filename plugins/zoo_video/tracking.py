@@ -25,6 +25,10 @@ __all__ = ["DetectionHook", "FaceTracker", "Track", "TrackerSettings", "box_iou"
 
 _FLOW = {"winSize": (21, 21), "maxLevel": 3,
          "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)}
+Window = tuple[tuple[int, int], tuple[int, int]]
+"""(top, bottom), (left, right): rows and columns of a frame."""
+_FLOW_MARGIN = 64
+"""Pixels beyond the search window's reach, for a face that moves fast between two frames."""
 
 
 @dataclass(frozen=True)
@@ -86,36 +90,40 @@ class FaceTracker:
         self.lost: list[Track] = []
         self.detections_run = 0
         self.on_detection: DetectionHook | None = None
-        self._previous: np.ndarray | None = None
+        self._previous: tuple[Window, np.ndarray] | None = None
+        """The grey part of the last frame around its tracks, where the next flow starts."""
         self._since_detection = 0
         self.started = 0
         """Track ids handed out so far."""
 
     def step(self, image: np.ndarray, time: float) -> list[Track]:
         """Advance to ``image`` (upright RGB) at ``time`` seconds; returns the tracks visible in it."""
-        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        lost_by_flow = self._flow(grey) if self._previous is not None and self.tracks else False
-        self._previous = grey
+        lost_by_flow = self._flow(image) if self._previous is not None and self.tracks else False
         key = lost_by_flow or self._since_detection + 1 >= self.settings.keyframe_interval or self.detections_run == 0
         if key:
             self._detect(image, time)
         else:
             self._since_detection += 1
+        self._previous = self._flow_window(image) if self.tracks else None
         for track in self.tracks:
             track.landmarks = track.smoother(track.raw, time) if track.smoother else track.raw.copy()
             track.last_time = time
         self._forget(time)
         return list(self.tracks)
 
-    def _flow(self, grey: np.ndarray) -> bool:
+    def _flow(self, image: np.ndarray) -> bool:
         """Move every track's landmarks by optical flow; drop tracks whose points do not flow back."""
-        points = np.concatenate([track.raw for track in self.tracks]).astype(np.float32).reshape(-1, 1, 2)
-        forward, status, _ = cv2.calcOpticalFlowPyrLK(self._previous, grey, points, None, **_FLOW)
-        backward, back_status, _ = cv2.calcOpticalFlowPyrLK(grey, self._previous, forward, None, **_FLOW)
+        points = self._points()
+        window, previous = self._previous
+        current = _grey(image, window)
+        offset = np.array([window[1][0], window[0][0]], dtype=np.float32)
+        forward, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, points - offset, None, **_FLOW)
+        backward, back_status, _ = cv2.calcOpticalFlowPyrLK(current, previous, forward, None, **_FLOW)
+        forward, backward = forward + offset, backward + offset
         error = np.linalg.norm((backward - points).reshape(-1, 2), axis=1).reshape(-1, 5)
         ok = (status.reshape(-1, 5) == 1) & (back_status.reshape(-1, 5) == 1)
         moved = forward.reshape(-1, 5, 2).astype(np.float64)
-        height, width = grey.shape
+        height, width = image.shape[:2]
         keep, any_lost = [], False
         for track, new, track_error, track_ok in zip(self.tracks, moved, error, ok):
             scale = face_scale(track.raw)
@@ -130,6 +138,14 @@ class FaceTracker:
                 any_lost = True
         self.tracks = keep
         return any_lost
+
+    def _points(self) -> np.ndarray:
+        return np.concatenate([track.raw for track in self.tracks]).astype(np.float32).reshape(-1, 1, 2)
+
+    def _flow_window(self, image: np.ndarray) -> tuple[Window, np.ndarray]:
+        """The part of ``image`` the next frame's flow will need (kept in grey, not the frame itself)."""
+        window = _window_around(self._points().reshape(-1, 2), image.shape)
+        return window, _grey(image, window)
 
     def _detect(self, image: np.ndarray, time: float) -> None:
         faces = self.detect(image)
@@ -196,6 +212,23 @@ class FaceTracker:
 
     def _forget(self, time: float) -> None:
         self.lost = [track for track in self.lost if time - track.last_time <= self.settings.forget_after]
+
+
+def _window_around(points: np.ndarray, shape: tuple[int, ...]) -> Window:
+    """Rows and columns of the part of the frame the flow needs: the points plus the reach of its
+    search window at the coarsest pyramid level, on a grid of that level's pixels so the pyramid
+    is the full frame's (building pyramids of whole 1080p frames was most of the tracking time)."""
+    step = 2 ** _FLOW["maxLevel"]
+    reach = _FLOW["winSize"][0] * step + _FLOW_MARGIN
+    (left, top), (right, bottom) = points.min(0) - reach, points.max(0) + reach
+    height, width = shape[:2]
+    return ((max(int(top // step) * step, 0), min(int(-(-bottom // step)) * step, height)),
+            (max(int(left // step) * step, 0), min(int(-(-right // step)) * step, width)))
+
+
+def _grey(image: np.ndarray, window: Window) -> np.ndarray:
+    (top, bottom), (left, right) = window
+    return cv2.cvtColor(np.ascontiguousarray(image[top:bottom, left:right]), cv2.COLOR_RGB2GRAY)
 
 
 def _moved_box(box: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
