@@ -29,9 +29,9 @@ from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
+import zoo  # noqa: E402 - first: zoo.threads sets OpenMP waiting before torch starts its pool
 import torch  # noqa: E402
 
-import zoo  # noqa: E402
 from zoo_datasets.augment import PairedAugment  # noqa: E402
 from zoo_datasets.base import FaceDataset  # noqa: E402
 from zoo_datasets.samples import build_groups  # noqa: E402

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import zoo  # first: zoo.threads sets OpenMP waiting before torch starts its pool
 import torch
 
 __all__ = ["HeldOutJudge", "JudgedSnapshot", "baseline_means", "load_snapshot", "mean_of", "snapshots"]
@@ -64,8 +65,6 @@ def load_snapshot(path: Path) -> torch.nn.Module:
     from safetensors import safe_open
     from safetensors.torch import load_file
 
-    import zoo
-
     with safe_open(str(path), "pt") as handle:
         config = json.loads(handle.metadata()["generator"])
     with warnings.catch_warnings():  # "identity encoder without weights": the snapshot holds its tensors
@@ -84,7 +83,6 @@ class HeldOutJudge:
 
     def __init__(self, data: Any, held_out: list[int], distractors: list[int], resolution: int,
                  pairs: int = 48, groups: int = 48, seed: int = 0, batch_size: int = 16):
-        import zoo
         from zoo_datasets.base import Subset
         from zoo_datasets.samples import build_groups
         from zoo_faces.compositor import ClassicalCompositor

@@ -53,11 +53,11 @@ def main() -> None:
     server = HubServer().start()
     os.environ["HF_ENDPOINT"] = server.url  # before huggingface_hub is imported: it reads this once
 
+    import zoo  # first: zoo.threads sets OpenMP waiting before torch starts its pool
     import torch
     from huggingface_hub import constants
     from safetensors.torch import load_file
 
-    import zoo
     from zoo.hub import download, push_to_hub
     from zoo.modelfolder import PartSpec, save_model_folder
 

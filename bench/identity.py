@@ -21,6 +21,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+import zoo  # first: zoo.threads sets OpenMP waiting before torch starts its pool
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -48,7 +49,6 @@ def peak_gflops(runs: int) -> float:
 
 
 def main() -> None:
-    import zoo
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=16)

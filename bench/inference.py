@@ -46,6 +46,7 @@ def median_seconds(function: Callable[[], object], runs: int = RUNS) -> float:
 
 
 def throughput(generator: Any, batch: int) -> dict[str, float]:
+    import zoo  # first: zoo.threads sets OpenMP waiting before torch starts its pool
     import torch
 
     size = generator.input_resolution
@@ -102,7 +103,6 @@ def end_to_end(model_dir: Path, assets: Path) -> dict[str, Any]:
 def loading(model_dir: Path, workdir: Path) -> dict[str, Any]:
     import torch
 
-    import zoo
 
     folder = zoo.from_pretrained(model_dir)
     generator = folder.parts["generator"]

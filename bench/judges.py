@@ -21,9 +21,9 @@ from typing import Any
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 import numpy as np  # noqa: E402
+import zoo  # noqa: E402 - first: zoo.threads sets OpenMP waiting before torch starts its pool
 import torch  # noqa: E402
 
-import zoo  # noqa: E402
 from zoo_faces.align import align_face  # noqa: E402
 from zoo_faces.image import load_image, to_tensor  # noqa: E402
 

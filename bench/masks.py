@@ -33,9 +33,9 @@ def main() -> None:
     if not (assets / "faces" / "glint").is_dir():
         raise SystemExit(f"shared assets not found at {assets}: pass --assets or set ZOO_ASSETS")
 
+    import zoo  # first: zoo.threads sets OpenMP waiting before torch starts its pool
     import torch
 
-    import zoo
     from zoo_masks.evaluate import score_masks
     from zoo_masks.loading import load_segmenter
 

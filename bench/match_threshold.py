@@ -29,10 +29,10 @@ def main() -> None:
     assets = Path(os.environ.get("ZOO_ASSETS") or REPO_ROOT.parent / "shared" / "assets")
 
     import numpy as np
+    import zoo  # first: zoo.threads sets OpenMP waiting before torch starts its pool
     import torch
     import torch.nn.functional as F
 
-    import zoo
     from zoo_faces.image import load_image, to_tensor
     from zoo.assignments import parse_assignments
 

@@ -26,6 +26,7 @@ from typing import Any
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
+import zoo  # noqa: E402, F401 - first: zoo.threads sets OpenMP waiting before torch starts its pool
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402

@@ -25,6 +25,7 @@ from typing import Any
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 import numpy as np  # noqa: E402
+import zoo  # noqa: E402, F401 - first: zoo.threads sets OpenMP waiting before torch starts its pool
 import torch  # noqa: E402
 
 from zoo_faces.image import load_image  # noqa: E402

@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import zoo  # noqa: F401 - first: zoo.threads sets OpenMP waiting before torch starts its pool
 import torch
 
 from zoo.checkpoint import Checkpointer

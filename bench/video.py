@@ -224,9 +224,9 @@ def main() -> None:
     if not (assets / "faces" / "wild" / "obama_720p.jpg").is_file():
         sys.exit(f"shared assets not found at {assets}: pass --assets or set ZOO_ASSETS")
 
-    import torch
+    import zoo  # first: its OpenMP settings (zoo.threads) must be in place before torch starts its pool
 
-    import zoo
+    import torch
     from zoo.modelfolder import PartSpec, save_model_folder
     from zoo_faces.align import transform_points
     from zoo_faces.image import load_image
