@@ -83,6 +83,18 @@ def test_variable_frame_rate_timestamps_are_kept(video_swapper: FaceSwapper, sou
     assert np.allclose(read_frames(tmp_path / "out.mp4")[1], times, atol=1e-3)
 
 
+def test_video_that_starts_after_its_audio_keeps_the_gap(video_swapper: FaceSwapper, source, obama: np.ndarray,
+                                                         tmp_path: Path) -> None:
+    """Many real clips have their first frame a little after time 0 (an MP4 edit list): rebasing the
+    video alone to 0 would put it ahead of the audio by that much."""
+    times = [0.2 + 0.04 * index for index in range(8)]
+    clip = write_clip(tmp_path / "late.mp4", pan(obama, (110, 60), (2, 0), len(times)), times=times,
+                      audio=tone(0.6))
+    swap(video_swapper, source, clip, tmp_path / "out.mp4")
+    assert np.allclose(read_frames(tmp_path / "out.mp4")[1], times, atol=1e-3)
+    assert len(read_audio(tmp_path / "out.mp4")[1]) == len(read_audio(clip)[1])
+
+
 def test_rotation_metadata_is_kept_and_faces_are_found_upright(video_swapper: FaceSwapper, source, obama: np.ndarray,
                                                                tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "phone.mp4", pan(obama, (110, 60), (2, 0), 8), rotation=90)

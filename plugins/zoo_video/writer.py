@@ -8,6 +8,7 @@ written), so what was finished stays playable.
 
 from __future__ import annotations
 
+import math
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -79,8 +80,10 @@ class VideoWriter:
         self.codec = codec or default_codec(output)
         _check_codec(self.codec, quality)
         self.frames_written = 0
-        self._first_pts: int | None = None
         self._start_time = start_time
+        self._video_offset = math.floor(Fraction(start_time) / info.time_base)
+        """Ticks cut from every video timestamp: the segment start, the same span as the audio's, so the
+        two stay in sync and a clip whose video starts after its audio keeps that gap."""
         self._container = av.open(str(self.partial), mode="w")
         try:
             self._video = self._add_video(quality)
@@ -129,11 +132,9 @@ class VideoWriter:
         return "copied" if self._audio_copy else f"re-encoded ({self._audio_out.codec_context.name})"
 
     def write(self, image: np.ndarray, pts: int) -> None:
-        """One upright RGB frame with its input timestamp (kept relative to the first frame written)."""
-        if self._first_pts is None:
-            self._first_pts = pts
+        """One upright RGB frame with its input timestamp, shifted to the segment start like the audio."""
         frame = av.VideoFrame.from_ndarray(stored(image, self.info.rotation), format="rgb24")
-        frame.pts = pts - self._first_pts
+        frame.pts = max(pts - self._video_offset, 0)
         frame.time_base = self.info.time_base
         self._mux(self._video.encode(frame))
         self.frames_written += 1
