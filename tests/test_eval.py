@@ -263,9 +263,9 @@ def test_cli_on_synthfaces_has_ground_truth_and_writes_json(model_dir: Path, jud
                                     "--data-arg", "images_per_identity=3", "--judge", "mobilefacenet",
                                     "-j", f"weights={judge_weights}",
                                     "--pairs", "6", "-o", str(report)], capsys)
-    assert (code, stderr) == (0, "eval: 1/5 phase  done 6 swaps\neval: 2/5 phase  done identity judged\n"
-                                 "eval: 3/5 phase  done landmarks\neval: 4/5 phase  done pose and expression\n"
-                                 "eval: 5/5 phase  done pixels\n")  # progress, plain lines when not a terminal
+    assert (code, stderr) == (0, "eval: 1/5 phases  done 6 swaps\neval: 2/5 phases  done identity judged\n"
+                                 "eval: 3/5 phases  done landmarks\neval: 4/5 phases  done pose and expression\n"
+                                 "eval: 5/5 phases  done pixels\n")  # progress, plain lines when not a terminal
     written = json.loads(report.read_text())
     assert written["data"] == "synthfaces" and written["judge"] == "mobilefacenet"
     metrics = written["metrics"]
@@ -282,9 +282,9 @@ def test_cli_on_an_aligned_folder_notes_missing_ground_truth(model_dir: Path, ju
     code, stdout, stderr = run_cli(["eval", "-m", str(model_dir), "--data", str(assets / "faces" / "glint"),
                                     "--data-arg", "max_identities=3", "--data-arg", "max_per_identity=4",
                                     "--judge", "mobilefacenet", "-j", f"weights={judge_weights}", "--pairs", "3"], capsys)
-    assert (code, stderr) == (0, "eval: 1/5 phase  done 3 swaps\neval: 2/5 phase  done identity judged\n"
-                                 "eval: 3/5 phase  done landmarks\neval: 4/5 phase  done pose and expression\n"
-                                 "eval: 5/5 phase  done pixels\n")
+    assert (code, stderr) == (0, "eval: 1/5 phases  done 3 swaps\neval: 2/5 phases  done identity judged\n"
+                                 "eval: 3/5 phases  done landmarks\neval: 4/5 phases  done pose and expression\n"
+                                 "eval: 5/5 phases  done pixels\n")
     rows = metric_rows(stdout)
     assert rows["identities"] == "3" and rows["pairs"] == "3" and rows["psnr"] == "-"
     assert "note: PSNR/SSIM skipped:" in stdout and "has no ground-truth swaps" in stdout
@@ -301,9 +301,9 @@ def test_cli_judges_with_dlib_by_default_and_says_it_is_independent(model_dir: P
     code, stdout, stderr = run_cli(["eval", "-m", str(model_dir), "--data", str(assets / "faces" / "glint"),
                                     "--data-arg", "max_identities=3", "--data-arg", "max_per_identity=3",
                                     "--distractors", str(distractors), "--pairs", "3", "-o", str(report)], capsys)
-    assert (code, stderr) == (0, "eval: 1/5 phase  done 3 swaps\neval: 2/5 phase  done identity judged\n"
-                                 "eval: 3/5 phase  done landmarks\neval: 4/5 phase  done pose and expression\n"
-                                 "eval: 5/5 phase  done pixels\n")
+    assert (code, stderr) == (0, "eval: 1/5 phases  done 3 swaps\neval: 2/5 phases  done identity judged\n"
+                                 "eval: 3/5 phases  done landmarks\neval: 4/5 phases  done pose and expression\n"
+                                 "eval: 5/5 phases  done pixels\n")
     assert stdout.startswith("judge: dlib_resnet (independent: the model was neither conditioned on nor trained "
                              "against it); mean [95% bootstrap interval] over pairs\n")
     written = json.loads(report.read_text())

@@ -124,7 +124,7 @@ def test_debug_picture_shows_each_mask_over_the_target(folders: dict[str, Path],
                                     str(assets / "faces" / "wild" / "obama_720p.jpg"), "-t", str(target), "-o", str(out),
                                     "--all-faces", "--mask", "occlusion,contour", "--mask-model",
                                     str(folders["segmenter"]), "--debug-masks", str(debug)], capsys)
-    assert (code, stderr) == (0, "swap: 3/3 face\n")  # only the progress line (stderr is not a terminal)
+    assert (code, stderr) == (0, "swap: 3/3 faces\n")  # only the progress line (stderr is not a terminal)
     assert stdout.splitlines() == [str(out), str(debug)]
     photo, picture = load_image(target), load_image(debug)
     assert picture.shape == photo.shape
@@ -149,7 +149,7 @@ def test_target_folder_gets_one_debug_picture_per_photo(folders: dict[str, Path]
                                     str(assets / "faces" / "wild" / "astronaut.png"), "-t", str(targets), "-o",
                                     str(tmp_path / "out"), "--all-faces", "--mask", "hull,box", "--debug-masks",
                                     str(tmp_path / "masks")], capsys)
-    assert (code, stderr) == (0, "swap: 2/2 photo\n")  # only the progress line (stderr is not a terminal)
+    assert (code, stderr) == (0, "swap: 2/2 photos\n")  # only the progress line (stderr is not a terminal)
     assert sorted(p.name for p in (tmp_path / "masks").iterdir()) == ["obama_720p.png", "two_people.png"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["obama_720p.png", "two_people.png"]
     assert len(stdout.splitlines()) == 4

@@ -31,11 +31,11 @@ def test_a_pipe_gets_plain_lines_on_stderr_and_stdout_stays_the_result() -> None
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True)
     assert result.stdout == "result on stdout\n"
     assert result.stderr.splitlines() == [
-        "swap: 1/3 face  faces_done 1",
-        "swap: 2/3 face  faces_done 1",
-        "swap: 3/3 face  faces_done 1",
-        "train: 2/4 step  loss 0.5000",  # line_every=None: only the stage's own log interval prints
-        "train: 4/4 step  loss 0.5000",
+        "swap: 1/3 faces  faces_done 1",
+        "swap: 2/3 faces  faces_done 1",
+        "swap: 3/3 faces  faces_done 1",
+        "train: 2/4 steps  loss 0.5000",  # line_every=None: only the stage's own log interval prints
+        "train: 4/4 steps  loss 0.5000",
     ]
     assert "\r" not in result.stderr
 
@@ -59,7 +59,7 @@ def test_a_terminal_gets_a_tqdm_bar() -> None:
     assert process.wait(timeout=60) == 0
     text = shown.decode()
     assert "\r" in text and "swap: 100%" in text and "3/3" in text and "loss=0.5000" in text
-    assert "swap: 1/3 face" not in text  # no plain lines on a terminal
+    assert "swap: 1/3 faces" not in text  # no plain lines on a terminal
 
 
 def test_zoo_detect_on_several_images_counts_them(assets: Path, tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_zoo_detect_on_several_images_counts_them(assets: Path, tmp_path: Path) 
                "--detector", "retinaface", "-a", "body=mobilenet0.25", "-a", f"weights={weights}", "-a", "max_size=640"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "detect: 2/2 image  faces 2" in result.stderr.splitlines()
+    assert "detect: 2/2 images  faces 2" in result.stderr.splitlines()
     assert result.stdout.startswith(f"{wild / 'two_people.jpg'}: 2 faces\n")
 
 

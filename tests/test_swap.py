@@ -153,7 +153,7 @@ def test_cli_batch_folder_skips_photos_without_faces(model_dir: Path, detector_a
     assert stdout.splitlines() == [str(out / "astronaut.png"), str(out / "obama_partial_face.png")]
     assert stderr.splitlines() == [
         f"skipped: target {targets / 'dogs_no_face.jpg'} has no face (the detector found none)",
-        "swap: 3/3 photo",  # progress: plain lines when stderr is not a terminal
+        "swap: 3/3 photos",  # progress: plain lines when stderr is not a terminal
         f"error: 1 photo(s) in {targets} could not be swapped (see above)",
     ]
     assert code == 3  # partial success: the other photos were written

@@ -168,7 +168,7 @@ def test_progress_line_has_rate_and_eta(capsys: pytest.CaptureFixture[str]) -> N
     with Progress("swap clip.mp4", 100, unit="frame", rate=True, line_every=0.0) as progress:
         progress.update(25)
     line = capsys.readouterr().err.splitlines()[-1]
-    assert line.startswith("swap clip.mp4: 25/100 frame, ") and " frames/s, ETA " in line
+    assert line.startswith("swap clip.mp4: 25/100 frames, ") and " frames/s, ETA " in line
 
 
 @pytest.fixture()

@@ -85,10 +85,11 @@ class Progress:
     def _line(self) -> None:
         self._last_line = now = time.monotonic()
         count = f"{self.done}/{self.total}" if self.total is not None else str(self.done)
-        text = f"{self.label}: {count} {self.unit}"
+        units = _plural(self.unit)
+        text = f"{self.label}: {count} {units}"
         if self.rate:
             per_second = (self.done - self._initial) / max(now - self._started, 1e-9)
-            text += f", {per_second:.1f} {self.unit}s/s"
+            text += f", {per_second:.1f} {units}/s"
             if self.total and per_second > 0 and self.done < self.total:
                 text += f", ETA {(self.total - self.done) / per_second:.0f} s"
         extra = _format(self._postfix)
@@ -110,3 +111,8 @@ def status(message: str, *, enabled: bool = True) -> None:
     """One line before a wait that cannot be counted (importing torch and a model's code)."""
     if enabled and os.environ.get("ZOO_PROGRESS") != "quiet":
         print(message, file=sys.stderr, flush=True)
+
+
+def _plural(unit: str) -> str:
+    """``frame`` → ``frames`` for the plain lines; symbols (``B``, ``it``) stay as they are."""
+    return unit if len(unit) <= 2 else f"{unit}s"
