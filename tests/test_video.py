@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +24,14 @@ from video_clips import (  # noqa: F401 - fixtures
     video_detector_args,
     video_model,
     video_swapper,
+    window,
     write_clip,
 )
 
 from zoo_faces.image import load_image
 from zoo_inference.swap import FaceSwapper
+import zoo_video.pipeline
+from zoo_video.container import DecodedFrame, read_stream
 from zoo_video.pipeline import VideoInterrupted, VideoJob, swap_video
 from zoo.progress import Progress
 from zoo_video.writer import partial_path
@@ -104,6 +109,31 @@ def test_rotation_metadata_is_kept_and_faces_are_found_upright(video_swapper: Fa
     assert rotation_in == rotation_out == 90
     assert stored_out[0].shape == stored_in[0].shape == (WIDTH, HEIGHT, 3)
     assert report.faces_swapped == 8  # the detector saw the face the right way up
+
+
+def test_memory_is_bounded_by_a_few_batches_not_the_clip(video_swapper: FaceSwapper, source, obama: np.ndarray,
+                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ten-minute clip must stream: the decoded frames alive at once (read ahead, in the batch being
+    tracked, being swapped, waiting for the encoder) are a few batches whatever the clip's length.
+    Each decoded image is watched with a weak reference, so the count is of what memory really holds."""
+    alive: set[int] = set()
+    most_alive = 0
+
+    def watched(*args, **kwargs):
+        nonlocal most_alive
+        for item in read_stream(*args, **kwargs):
+            if isinstance(item, DecodedFrame):
+                alive.add(item.index)
+                most_alive = max(most_alive, len(alive))
+                weakref.finalize(item.image, alive.discard, item.index)
+            yield item
+
+    monkeypatch.setattr(zoo_video.pipeline, "read_stream", watched)
+    frames = 240
+    clip = write_clip(tmp_path / "long.mp4", [window(obama, (110 + 20 * math.sin(i / 15), 60)) for i in range(frames)])
+    report = swap(video_swapper, source, clip, tmp_path / "out.mp4", batch_size=8)
+    assert report.frames == report.faces_swapped == frames
+    assert 8 <= most_alive <= 6 * 8, f"{most_alive} decoded frames alive at once"
 
 
 def test_segment_start_end_trims_video_and_audio(video_swapper: FaceSwapper, source, pan_clip: Path,
