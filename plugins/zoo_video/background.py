@@ -68,13 +68,17 @@ def prefetch(items: Iterator[Any], depth: int) -> Iterator[Any]:
 class BackgroundCalls:
     """Calls run one after another, in the order handed over, by one thread."""
 
-    def __init__(self, name: str, depth: int) -> None:
+    def __init__(self, name: str, depth: int, initializer: Callable[[], None] | None = None) -> None:
+        """``initializer`` runs first in the thread (per-thread settings such as torch's thread count)."""
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
+        self._initializer = initializer
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        if self._initializer is not None:
+            self._initializer()
         while True:
             item = self._queue.get()
             if item is _END:
