@@ -133,7 +133,8 @@ def test_memory_is_bounded_by_a_few_batches_not_the_clip(video_swapper: FaceSwap
     clip = write_clip(tmp_path / "long.mp4", [window(obama, (110 + 20 * math.sin(i / 15), 60)) for i in range(frames)])
     report = swap(video_swapper, source, clip, tmp_path / "out.mp4", batch_size=8)
     assert report.frames == report.faces_swapped == frames
-    assert 8 <= most_alive <= 6 * 8, f"{most_alive} decoded frames alive at once"
+    # read ahead (2 batches), the batch being tracked, 2 waiting to be swapped, 1 being swapped, 1 in hand-over
+    assert 8 <= most_alive <= 7 * 8, f"{most_alive} decoded frames alive at once"
 
 
 def test_segment_start_end_trims_video_and_audio(video_swapper: FaceSwapper, source, pan_clip: Path,
@@ -182,7 +183,7 @@ def test_ctrl_c_leaves_a_playable_partial_file(video_swapper: FaceSwapper, sourc
 
     def interrupted_detector(images):
         calls.append(1)
-        if len(calls) > 3:  # the user presses Ctrl-C during the 4th key frame
+        if len(calls) > 2:  # the user presses Ctrl-C during the 3rd key frame (frame 20)
             raise KeyboardInterrupt
         return video_swapper.detector(images)
 

@@ -40,8 +40,8 @@ _OPTIONS = [
     click.option("--start", type=click.FloatRange(min=0.0), default=0.0, help="Video: first second to process."),
     click.option("--end", type=click.FloatRange(min=0.0), default=None, help="Video: second to stop at."),
     click.option("--force", is_flag=True, help="Overwrite existing output files (inputs are never overwritten)."),
-    click.option("--keyframe-interval", type=click.IntRange(min=1), default=5, show_default=True,
-                 help="Video: run the detector every N frames (and whenever a face is lost)."),
+    click.option("--keyframe-interval", type=click.IntRange(min=1), default=10, show_default=True,
+                 help="Video: run the detector every N frames (and whenever a face is lost); lower it when people enter the picture often."),
     click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
                  help="Video: frames whose faces go through the generator together."),
     click.option("--no-smoothing", is_flag=True, help="Video: do not smooth the landmarks over time."),
@@ -70,7 +70,7 @@ class SwapExtras:
     start: float = 0.0
     end: float | None = None
     force: bool = False
-    keyframe_interval: int = 5
+    keyframe_interval: int = 10
     batch_size: int = 8
     no_smoothing: bool = False
 

@@ -33,7 +33,11 @@ _FLOW_MARGIN = 64
 
 @dataclass(frozen=True)
 class TrackerSettings:
-    keyframe_interval: int = 5
+    keyframe_interval: int = 10
+    """Frames between detector runs. Measured on generated pans with known landmarks: every 10 frames
+    instead of 5 halves the detector's cost and lowers frame-to-frame landmark jitter (0.0023 vs 0.0029
+    face sizes; each detection is a small jump) at a drift of 0.2 % of the face size; a lost face is
+    re-detected at once either way. The price: a face entering the picture waits up to 9 frames."""
     iou_threshold: float = 0.3
     flow_error: float = 0.08
     """Largest forward-backward flow error, in face sizes, before a track counts as lost."""
