@@ -5,7 +5,7 @@
 On a generated 1280×720 clip of ``--frames`` frames with one face (obama_720p.jpg under a slow pan
 and zoom, 25 fps, H.264), in one process:
 
-- ``pipeline``: ``zoo swap`` on the clip (key-frame detection every 5 frames, optical-flow tracking,
+- ``pipeline``: ``zoo swap`` on the clip (key-frame detection every 10 frames (the default), optical-flow tracking,
   One-Euro smoothing, batches of 8 through the generator), frames/s end to end and the seconds per
   stage (decode / detect / track / align / generator / paste / encode);
 - ``naive``: the baseline — every frame decoded, then detected and swapped as a separate photo
