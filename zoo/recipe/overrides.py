@@ -11,6 +11,10 @@ from zoo.schema import format_path
 
 __all__ = ["parse_override", "apply_overrides"]
 
+#: Top-level sections whose every setting has a default: ``-o DIR`` (``output.dir``) or
+#: ``--set output.checkpoint_every=5`` must work on a recipe that never wrote an ``output:`` section.
+_OPTIONAL_SECTIONS = ("output",)
+
 
 def parse_override(text: str) -> tuple[YamlPath, Any]:
     key, value = parse_assignment(text, "override", "key.path=value", "stages.2.lr=1e-5")
@@ -34,10 +38,12 @@ def _descend(container: Any, part: str | int, done: YamlPath, text: str) -> Any:
 
 
 def apply_overrides(located: LocatedYaml, overrides: list[str]) -> None:
-    """Set each value in place. Intermediate keys must exist; the last key may add an argument."""
+    """Set each value in place. Intermediate keys must exist (an optional section is made); the last key may add one."""
     for text in overrides:
         path, value = parse_override(text)
         target = located.data
+        if len(path) > 1 and path[0] in _OPTIONAL_SECTIONS and isinstance(target, dict) and target.get(path[0]) is None:
+            target[path[0]] = {}
         for depth, part in enumerate(path[:-1]):
             target = _descend(target, part, path[:depth], text)
         last = path[-1]
