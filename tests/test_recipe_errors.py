@@ -49,6 +49,7 @@ stages:
 """
 
 STAGES = BASE.split("stages:\n")[0] + "stages:\n"
+ALIGNED = BASE.replace("  dataset: synthfaces\n  identities: 8", "  dataset: aligned\n  root: faces")
 
 
 def _laughs(indent: str) -> str:
@@ -64,6 +65,9 @@ BACKBONES = len(zoo.list_components("backbone"))  # other plugins add some: the 
 _AVAILABLE, _WHOSE = machine_memory(resolved_device("auto"))  # what `device: auto` runs on here
 MEMORY = f"more than {_WHOSE} {format_bytes(_AVAILABLE)} of memory"
 PNG = b"png"  # a file value: a small real PNG photo is written there
+FIFO = b"fifo"  # a file value: a named pipe is made there (reading one blocks until a writer comes)
+FACES = {f"faces/p{person}/{photo}.png": PNG for person in range(4) for photo in range(2)}  # an aligned data root
+LONG_NAME = "x" * 300  # longer than any file system's 255-byte name limit
 Files = dict[str, "str | bytes"]
 
 
@@ -208,6 +212,14 @@ CORPUS = [recipe_case(*row) for row in RECIPES] + [
     recipe_case("export-dir-of-user-files", BASE + "  - stage: export\n    dir: mine\n", [],
                 "recipe.yaml:19 stages[2].dir: mine: holds files that are not a faceswap-zoo model folder (notes.txt); "
                 "nothing was replaced: choose a new or empty folder", {"mine/notes.txt": "notes"}),
+    recipe_case("run-dir-inside-the-data-root", ALIGNED + "output:\n  dir: faces/run\n", [],
+                "recipe.yaml:19 output.dir: run directory faces/run is inside the data folder faces (data.root): write "
+                "the run outside the data", FACES),
+    recipe_case("run-dir-name-too-long", BASE, [f"output.dir={LONG_NAME}"],
+                f"--set output.dir={LONG_NAME} output.dir: run directory {LONG_NAME}: the name {'x' * 24}… is 300 "
+                "bytes, more than the file system allows (255)"),
+    command_case("run-o-empty", ["run", "recipe.yaml", "-o", ""], {"recipe.yaml": BASE},
+                 "-o needs a run directory, got an empty name"),
     recipe_case("resume-with-nothing-to-resume", BASE, [], "nothing to resume: no checkpoint in runs/tiny"),
     # zoo swap / detect / prepare: outputs are checked before a model, detector or photo is loaded
     command_case("swap-output-is-the-target", ["swap", "-m", "model", "-s", "a.png", "-t", "b.png", "-o", "b.png"],
@@ -244,6 +256,22 @@ CORPUS = [recipe_case(*row) for row in RECIPES] + [
     command_case("swap-on-no-device", ["swap", "-m", "model", "-s", "a.png", "-t", "b.png", "-o", "out.png",
                                        "--device", "gpu"], {"a.png": PNG, "b.png": PNG},
                  "--device gpu: not a device (use cpu, cuda, cuda:N or mps)"),
+    command_case("swap-output-without-extension", ["swap", "-m", "model", "-s", "a.png", "-t", "b.png", "-o", "newdir/"],
+                 {"a.png": PNG, "b.png": PNG}, "-o newdir has no file extension: give an image file name (e.g. "
+                 "newdir.png; .png, .jpg, .webp, .bmp, .tif)"),
+    command_case("swap-output-unknown-extension", ["swap", "-m", "model", "-s", "a.png", "-t", "b.png", "-o", "out.txt"],
+                 {"a.png": PNG, "b.png": PNG},
+                 "-o out.txt: unknown file extension .txt for an image (use .png, .jpg, .webp, .bmp, .tif)"),
+    command_case("swap-output-name-too-long", ["swap", "-m", "model", "-s", "a.png", "-t", "b.png", "-o",
+                                               f"{LONG_NAME}.png"], {"a.png": PNG, "b.png": PNG},
+                 f"-o {LONG_NAME}.png: the name {'x' * 24}… is 304 bytes, more than the file system allows (255)"),
+    command_case("swap-source-is-a-fifo", ["swap", "-m", "model", "-s", "a.png", "-t", "b.png", "-o", "out.png"],
+                 {"a.png": FIFO, "b.png": PNG}, "source photo a.png: not a regular file (a FIFO, socket or device)"),
+    command_case("swap-video-output-is-the-clip", ["swap", "-m", "model", "-s", "a.png", "-t", "clip.mp4", "-o",
+                                                   "clip.mp4", "--force"], {"a.png": PNG, "clip.mp4": "a video"},
+                 "-o clip.mp4 is the same file as the target video clip.mp4: refusing to overwrite an input"),
+    command_case("detect-a-fifo", ["detect", "x.jpg"], {"x.jpg": FIFO},
+                 "cannot read image x.jpg: not a regular file (a FIFO, socket or device)"),
     command_case("detect-draw-over-the-input", ["detect", "a.png", "--draw", "a.png"], {"a.png": PNG},
                  "--draw a.png is the same file as the input image a.png: refusing to overwrite an input"),
     command_case("detect-draw-over-an-existing-file", ["detect", "a.png", "--draw", "boxes.png"],
@@ -276,6 +304,9 @@ def test_bad_input_gets_exact_message_and_changes_nothing(
     monkeypatch.chdir(tmp_path)
     for name, content in files.items():
         Path(name).parent.mkdir(parents=True, exist_ok=True)
+        if content == FIFO:
+            os.mkfifo(name)
+            continue
         data = _png() if content == PNG else content
         Path(name).write_bytes(data) if isinstance(data, bytes) else Path(name).write_text(data)
     if expected.startswith("nothing to resume"):
@@ -326,6 +357,16 @@ def test_all_problems_are_reported_together(tmp_path: Path, monkeypatch: pytest.
         "recipe.yaml:9 model.generator.channels: Input should be a valid integer, unable to parse string as an integer (got 'wide')",
         "recipe.yaml:17 stages[1].steps: Input should be greater than 0 (got 0)",
     ]
+
+
+def test_output_dir_override_on_a_recipe_without_an_output_section(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("recipe.yaml").write_text(BASE)  # no output: section, as `zoo run recipe.yaml -o elsewhere` meets it
+    assert load_recipe("recipe.yaml", ["output.dir=elsewhere"]).run_dir == Path("elsewhere")
+    assert load_recipe("recipe.yaml", ["output.checkpoint_every=5"]).output.checkpoint_every == 5
+    with pytest.raises(ZooError, match="^override 'outptu.dir=x': outptu does not exist"):
+        load_recipe("recipe.yaml", ["outptu.dir=x"])  # a misspelt section is still refused
 
 
 def test_overrides_reach_nested_keys_and_list_items(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

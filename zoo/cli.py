@@ -211,6 +211,8 @@ def _recipe_overrides(settings: tuple[str, ...], outputs: tuple[str, ...]) -> li
                           f"'--set {value}' (-o is the run directory, the output, as in every command)",
                           FutureWarning, stacklevel=2)
             overrides.append(value)
+        elif not value.strip():
+            raise ZooError("-o needs a run directory, got an empty name")
         else:
             directories.append(value)
     if len(directories) > 1:

@@ -38,11 +38,27 @@ def is_inside(path: Path, folder: Path) -> bool:
     return folder.resolve() in path.resolve().parents
 
 
+def _check_name_lengths(path: Path, what: str) -> None:
+    """A name the file system cannot hold: said up front, not as ``OSError: File name too long`` later."""
+    limit = os.pathconf(_nearest_existing(Path(os.path.abspath(path))), "PC_NAME_MAX")
+    for part in path.parts:
+        if len(os.fsencode(part)) > limit:
+            raise OutputError(f"{what}: the name {part[:24]}… is {len(os.fsencode(part))} bytes, more than the "
+                              f"file system allows ({limit})")
+
+
 def _nearest_existing(path: Path) -> Path:
     current = path
-    while not current.exists() and current != current.parent:
+    while not _exists(current) and current != current.parent:
         current = current.parent
     return current
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a component too long to stat
+        return False
 
 
 def writable_folder(folder: Path) -> bool:
@@ -64,6 +80,7 @@ def check_output_file(path: Path, inputs: Sequence[tuple[str, Path]], *, force: 
     ``inputs`` pairs a label ("target photo") with each input path; ``what`` names the output the
     way the user wrote it (``-o out.png``) so the message points at the option to change.
     """
+    _check_name_lengths(path, what)
     for label, source in inputs:
         if same_path(path, source):
             raise OutputError(f"{what} is the same file as the {label} {source}: refusing to overwrite an input")
@@ -87,6 +104,7 @@ def check_output_folder(path: Path, inputs: Sequence[tuple[str, Path]], *, what:
 
     With ``parents=False`` the folder's parent must already exist.
     """
+    _check_name_lengths(path, what)
     for label, source in inputs:
         if same_path(path, source):
             raise OutputError(f"{what} is the {label} {source}: write the results to another folder")

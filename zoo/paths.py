@@ -11,13 +11,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel
 from pydantic_core import PydanticCustomError
 
 from zoo.errors import WeightsError
 from zoo.weights import HF_GRAMMAR, HF_PREFIX, PICKLE_SUFFIXES, REMOTE_PREFIXES, WeightsMarker, parse_hf
 
-__all__ = ["ExistingFile", "ExistingFolder", "WeightsLocation"]
+__all__ = ["ExistingFile", "ExistingFolder", "InputFolderMarker", "WeightsLocation", "input_folder_fields"]
+
+
+class InputFolderMarker:
+    """Schema marker: this argument names a folder the component reads (a dataset's ``root``), which no
+    run may write into (:mod:`zoo.outputs`): a run directory there would add its grids and checkpoints
+    to the user's photos, and the next survey would count them."""
+
+
+def input_folder_fields(schema: type[BaseModel]) -> list[str]:
+    """The arguments of a component schema typed :data:`ExistingFolder`."""
+    return [name for name, info in schema.model_fields.items()
+            if any(isinstance(item, InputFolderMarker) for item in info.metadata)]
+
 
 def _where() -> str:
     return f"relative paths start at {Path.cwd()}"
@@ -51,7 +64,7 @@ def _existing_file(value: str) -> str:
     return value
 
 
-ExistingFolder = Annotated[str, AfterValidator(_existing_folder)]
+ExistingFolder = Annotated[str, AfterValidator(_existing_folder), InputFolderMarker()]
 """A local folder that must exist when the arguments are validated."""
 
 ExistingFile = Annotated[str, AfterValidator(_existing_file)]

@@ -35,13 +35,15 @@ from zoo.errors import ZooError
 from zoo.outputs import OutputError, check_output_folder
 from zoo.progress import Progress
 
-__all__ = ["Detector", "PrepareReport", "check_prepare_output", "identity_of", "prepare_folder", "photos_in",
+__all__ = ["MAX_CROP_SIZE", "Detector", "PrepareReport", "check_prepare_output", "identity_of", "prepare_folder", "photos_in",
            "FACES_DIR", "INDEX", "REPORT", "SETTINGS"]
 
 FACES_DIR = "faces"
 INDEX = "index.jsonl"
 REPORT = "report.tsv"
 SETTINGS = "prepare.json"
+#: Crops above this (≈50 MB each, 4096² RGB) are a typo, not a face: 100000 would ask OpenCV for 30 GB per photo.
+MAX_CROP_SIZE = 4096
 
 FaceChoice = Literal["largest", "all"]
 
@@ -199,8 +201,8 @@ def prepare_folder(
     ``detector`` may be a factory: it is then built only if some photo still needs detecting.
     """
     source, output = Path(source), Path(output)
-    if size < 8:
-        raise ZooError(f"--size must be at least 8 pixels, got {size}")
+    if not 8 <= size <= MAX_CROP_SIZE:
+        raise ZooError(f"--size must be between 8 and {MAX_CROP_SIZE} pixels, got {size}")
     if not source.is_dir():
         photos_in(source)  # the one-line reason: missing, or not a folder
     check_prepare_output(source, output)

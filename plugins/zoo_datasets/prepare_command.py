@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from zoo.command_options import check_device, detector_arg_option, detector_arguments, detector_on_device, device_option
+from zoo_datasets.prepare import MAX_CROP_SIZE
 from zoo_faces.defaults import DEFAULT_DETECTOR
 
 __all__ = ["prepare_command"]
@@ -15,7 +16,8 @@ __all__ = ["prepare_command"]
 @click.command("prepare")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path(path_type=Path))
-@click.option("--size", type=click.IntRange(min=8), required=True, help="Side of the aligned crops in pixels.")
+@click.option("--size", type=click.IntRange(min=8, max=MAX_CROP_SIZE), required=True,
+              help="Side of the aligned crops in pixels.")
 @click.option("--detector", "detector_name", default=DEFAULT_DETECTOR, show_default=True,
               help="A registered detector (`zoo list detector`).")
 @detector_arg_option

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from zoo.atomic import write_atomic
 from zoo.errors import ZooError
 from zoo_faces.defaults import DEFAULT_QUALITY, LOSSY_SUFFIXES
 
-__all__ = ["ImageError", "load_image", "save_image", "to_tensor", "to_uint8"]
+__all__ = ["ImageError", "check_image_name", "load_image", "save_image", "to_tensor", "to_uint8"]
 
 _WHITE = (255, 255, 255)
 _EXIF_DESCRIPTION = 0x010E
@@ -39,6 +40,7 @@ class ImageError(ZooError):
 def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read ``path`` as an upright H×W×3 uint8 RGB array (EXIF orientation applied)."""
     path = Path(path)
+    _refuse_special_file(path)
     try:
         with Image.open(path) as opened:
             opened.load()
@@ -57,6 +59,27 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
         reason = "file is truncated" if "truncated" in str(error) else "corrupt image data"
         raise ImageError(f"cannot read image {path}: {reason}") from None
     return _to_rgb_array(image)
+
+
+def _refuse_special_file(path: Path) -> None:
+    """A FIFO, socket or device named like a photo would block the read forever (or never end)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing, unreadable, a name too long: ``Image.open`` says which
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise ImageError(f"cannot read image {path}: not a regular file (a FIFO, socket or device)")
+
+
+def check_image_name(path: str | os.PathLike[str], what: str) -> None:
+    """Refuse an output name :func:`save_image` could not write, before the work that would fill it."""
+    suffix = Path(path).suffix.lower()
+    if suffix in Image.registered_extensions():
+        return
+    common = ".png, .jpg, .webp, .bmp, .tif"
+    if not suffix:
+        raise ImageError(f"{what} has no file extension: give an image file name (e.g. {Path(path)}.png; {common})")
+    raise ImageError(f"{what}: unknown file extension {suffix} for an image (use {common})")
 
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:
@@ -109,9 +132,8 @@ def save_image(
     if not path.parent.is_dir():
         raise ImageError(f"cannot write image {path}: output directory {path.parent} does not exist")
     array = to_uint8(image) if isinstance(image, torch.Tensor) else _checked_uint8(image, path)
-    image_format = Image.registered_extensions().get(path.suffix.lower())
-    if image_format is None:
-        raise ImageError(f"cannot write image {path}: unknown file extension: {path.suffix or '(none)'}")
+    check_image_name(path, f"cannot write image {path}")
+    image_format = Image.registered_extensions()[path.suffix.lower()]
     encoded = io.BytesIO()
     try:
         Image.fromarray(array).save(encoded, format=image_format, **_encoding(path, quality),

@@ -85,10 +85,11 @@ def swap_command(
     check_boost_factor(pixel_boost)
     source = list(sources)
     extras = SwapExtras(**extra_options)
-    video = extras.check(target, output, compare)
     from zoo_inference.swap import load_swapper, plan_swap_outputs, swap_files
 
-    plan_swap_outputs(source, target, output, compare, extras.force)  # before loading anything: refusals cost nothing
+    is_video = extras.is_video(target)  # inputs first: `-o clip.mp4` over the clip is refused, not offered --force
+    plan_swap_outputs(source, target, output, compare and not is_video, extras.force, video=is_video)
+    video = extras.check(target, output, compare)  # before loading anything: refusals cost nothing
     from zoo_inference.sources import expand_sources
 
     expand_sources(source)

@@ -41,6 +41,7 @@ __all__ = [
     "evaluate_swaps",
     "gallery_embeddings",
     "load_eval_dataset",
+    "MAX_PAIRS",
     "plan_pairs",
 ]
 
@@ -118,12 +119,18 @@ def _format(value: float | int | None) -> str:
     return f"{value:.4f}"
 
 
+#: Ample for a 95% interval (its width shrinks as 1/sqrt(pairs)); 10^5 swaps take hours on a CPU already.
+MAX_PAIRS = 100_000
+
+
 def plan_pairs(dataset: FaceDataset, pairs: int, seed: int = 0, gallery_size: int = 12) -> EvalPlan:
     """Deterministic pairs: sources cycle over identities, templates come from other identities.
 
     Each identity's faces are shuffled once; the first few are its possible sources, the rest (up
     to ``gallery_size``) its gallery, so retrieval never matches a face against itself.
     """
+    if not 1 <= pairs <= MAX_PAIRS:  # the plan is built in Python before any swap: 10^9 pairs never come back
+        raise EvalError(f"--pairs {pairs}: must be between 1 and {MAX_PAIRS} (one swap each)")
     rng = np.random.default_rng(seed)
     groups = {label: list(rng.permutation(members)) for label, members in identity_groups(dataset).items()}
     usable = {label: members for label, members in groups.items() if len(members) >= 2}

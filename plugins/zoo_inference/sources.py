@@ -57,6 +57,8 @@ def expand_sources(sources: Path | Sequence[Path]) -> list[Path]:
             photos.extend(found)
         elif path.is_file():
             photos.append(path)
+        elif path.exists():
+            raise ZooError(f"source photo {path}: not a regular file (a FIFO, socket or device)")
         else:
             raise ZooError(f"source photo {path}: no such file or folder")
     seen: set[Path] = set()

@@ -256,14 +256,17 @@ def compare_path(output: Path) -> Path:
 
 def plan_swap_outputs(
     source: str | Path | Sequence[Path], target: str | Path, output: str | Path, compare: bool = False,
-    force: bool = False,
+    force: bool = False, video: bool = False,
 ) -> list[tuple[Path, Path]]:
     """The (photo, output) pairs of a swap, every output checked before any work (:mod:`zoo.outputs`).
 
     A single target writes ``output`` (a file; its folder must exist). A target folder writes one
     PNG per photo into the folder ``output`` (created if its parent exists). No output may be an
-    input or lie inside the target folder; an existing output file needs ``force``.
+    input or lie inside the target folder; an existing output file needs ``force``. A ``video``
+    target is checked the same way (its writer checks the container format).
     """
+    from zoo_faces.image import check_image_name
+
     target, output = Path(target), Path(output)
     inputs = source_inputs(source)
     if target.is_dir():
@@ -271,7 +274,7 @@ def plan_swap_outputs(
         check_output_folder(output, inputs, what=f"-o {output}", parents=False)
         jobs = _folder_jobs(target, output)
     else:
-        inputs.append(("target photo", target))
+        inputs.append(("target video" if video else "target photo", target))
         jobs = [(target, output)]
     seen: dict[Path, Path] = {}
     for photo, written in jobs:
@@ -283,6 +286,8 @@ def plan_swap_outputs(
                 raise SwapError(f"{seen[path]} and {photo} would both be written to {path}: rename one of them")
             seen[path] = photo
             check_output_file(path, inputs, force=force, what=what, folder_must_exist=not target.is_dir())
+            if not video:
+                check_image_name(path, what)
     return jobs
 
 
