@@ -14,6 +14,7 @@ from PIL import Image
 
 import zoo
 from zoo.cli import cli, main
+from zoo.errors import ZooError
 from zoo_datasets.prepare import INDEX, REPORT, prepare_folder
 from zoo_faces.align import canonical_landmarks
 
@@ -205,6 +206,17 @@ def test_a_file_is_not_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (tmp_path / "photo.jpg").write_bytes(b"x")
     code, message = _zoo(["prepare", str(tmp_path / "photo.jpg"), str(tmp_path / "out"), "--size", "64"], capsys)
     assert (code, message) == (2, f"error: photo folder {tmp_path / 'photo.jpg'} is not a directory")
+
+
+def test_a_crop_size_beyond_any_face_is_refused_before_any_work(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.jpg").write_bytes(b"x")
+    code, message = _zoo(["prepare", str(tmp_path / "src"), str(tmp_path / "out"), "--size", "100000"], capsys)
+    assert code == 64 and "Invalid value for '--size': 100000 is not in the range 8<=x<=4096." in message
+    with pytest.raises(ZooError, match=r"^--size must be between 8 and 4096 pixels, got 100000$"):  # 30 GB per crop
+        prepare_folder(tmp_path / "src", tmp_path / "out", size=100_000, detector=lambda: None)  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_detector_argument_fails_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
