@@ -66,6 +66,7 @@ _AVAILABLE, _WHOSE = machine_memory(resolved_device("auto"))  # what `device: au
 MEMORY = f"more than {_WHOSE} {format_bytes(_AVAILABLE)} of memory"
 PNG = b"png"  # a file value: a small real PNG photo is written there
 FIFO = b"fifo"  # a file value: a named pipe is made there (reading one blocks until a writer comes)
+DEV_ZERO = b"dev-zero"  # a file value: a symlink to /dev/zero (no size, endless bytes) is made there
 FACES = {f"faces/p{person}/{photo}.png": PNG for person in range(4) for photo in range(2)}  # an aligned data root
 LONG_NAME = "x" * 300  # longer than any file system's 255-byte name limit
 Files = dict[str, "str | bytes"]
@@ -213,11 +214,24 @@ CORPUS = [recipe_case(*row) for row in RECIPES] + [
                 "recipe.yaml:19 stages[2].dir: mine: holds files that are not a faceswap-zoo model folder (notes.txt); "
                 "nothing was replaced: choose a new or empty folder", {"mine/notes.txt": "notes"}),
     recipe_case("run-dir-inside-the-data-root", ALIGNED + "output:\n  dir: faces/run\n", [],
-                "recipe.yaml:19 output.dir: run directory faces/run is inside the data folder faces (data.root): write "
-                "the run outside the data", FACES),
+                "recipe.yaml:19 output.dir: run directory faces/run is inside the data folder faces: write the results "
+                "outside it", FACES),
+    recipe_case("export-dir-inside-the-data-root", ALIGNED + "  - stage: export\n    dir: faces/model\n", [],
+                "recipe.yaml:19 stages[2].dir: export dir faces/model is inside the data folder faces: write the results "
+                "outside it", FACES),
     recipe_case("run-dir-name-too-long", BASE, [f"output.dir={LONG_NAME}"],
                 f"--set output.dir={LONG_NAME} output.dir: run directory {LONG_NAME}: the name {'x' * 24}… is 300 "
                 "bytes, more than the file system allows (255)"),
+    recipe_case("batch-beyond-memory", BASE.replace("steps: 2", f"steps: 2\n    batch_size: {10**12}"), [],
+                "recipe.yaml:18 stages[1].batch_size: 1000000000000 samples per group at 16px need ~18432 TB for the "
+                f"images alone, {MEMORY}"),
+    recipe_case("adam-beta-of-2", BASE.replace("steps: 2", "steps: 2\n    betas: [2, 0.9]"), [],
+                "recipe.yaml:18 stages[1].betas[0]: Input should be less than 1 (got 2)"),
+    command_case("recipe-is-dev-zero", ["run", "recipe.yaml"], {"recipe.yaml": DEV_ZERO},
+                 "recipe.yaml: more than a recipe may hold (1048576 bytes)"),
+    command_case("model-config-is-a-fifo", ["swap", "-m", "m", "-s", "a.png", "-t", "b.png", "-o", "out.png"],
+                 {"a.png": PNG, "b.png": PNG, "m/config.json": FIFO},
+                 "m/config.json: not a regular file (a folder, FIFO or device is never read as a config)"),
     command_case("run-o-empty", ["run", "recipe.yaml", "-o", ""], {"recipe.yaml": BASE},
                  "-o needs a run directory, got an empty name"),
     recipe_case("resume-with-nothing-to-resume", BASE, [], "nothing to resume: no checkpoint in runs/tiny"),
@@ -304,8 +318,8 @@ def test_bad_input_gets_exact_message_and_changes_nothing(
     monkeypatch.chdir(tmp_path)
     for name, content in files.items():
         Path(name).parent.mkdir(parents=True, exist_ok=True)
-        if content == FIFO:
-            os.mkfifo(name)
+        if content in (FIFO, DEV_ZERO):
+            os.mkfifo(name) if content == FIFO else os.symlink("/dev/zero", name)
             continue
         data = _png() if content == PNG else content
         Path(name).write_bytes(data) if isinstance(data, bytes) else Path(name).write_text(data)

@@ -47,7 +47,7 @@ class Export:
             from zoo.outputs import check_output_folder
 
             try:
-                check_output_folder(Path(self.dir), [], what=f"export dir {self.dir}")
+                check_output_folder(Path(self.dir), state.recipe.input_folders(), what=f"export dir {self.dir}")
                 check_replaceable(Path(self.dir))
             except ZooError as error:
                 raise PlanError("dir", str(error)) from None

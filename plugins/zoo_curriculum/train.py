@@ -32,6 +32,8 @@ __all__ = ["MAX_STEPS", "Train"]
 
 #: A hundred million steps: months of training on any machine; more is a typo (``1e30``).
 MAX_STEPS = 100_000_000
+#: Adam's moment decays (SGD's momentum is the first): torch refuses anything outside [0, 1) at the first step.
+Beta = Annotated[float, Field(ge=0, lt=1)]
 
 
 def _make_optimizer(kind: str, parameters: list[nn.Parameter], lr: float, betas: tuple[float, float], weight_decay: float) -> torch.optim.Optimizer:
@@ -62,7 +64,7 @@ class Train:
         epochs: Annotated[float | None, Field(gt=0, description="passes over the samples (or give steps)")] = None,
         batch_size: Annotated[int, Field(gt=0, description="global batch per group, split across processes")] = 16,
         lr: Annotated[float, Field(gt=0)] = 2e-4,
-        betas: tuple[float, float] = (0.5, 0.999),
+        betas: tuple[Beta, Beta] = (0.5, 0.999),
         optimizer: Literal["adam", "adamw", "sgd"] = "adam",
         weight_decay: Annotated[float, Field(ge=0)] = 0.0,
         trainable: Annotated[str, Field(description="'all', 'new' (layers of the last grow) or comma-separated name patterns")] = "all",
@@ -116,9 +118,21 @@ class Train:
         if steps > MAX_STEPS:
             raise PlanError("epochs", f"{self.epochs:g} epochs of {self.quantity or per_group} samples in batches of "
                                       f"{self.batch_size} are {steps} steps, more than {MAX_STEPS}")
+        self._check_batch_memory(state, resolution, len(self.groups or available))
         state.put(Trained())
         return StagePlan(f"train {steps} steps, batch {self.batch_size}, {self.optimizer} lr {self.lr:g}",
                          resolution, quantity, self.trainable)
+
+    def _check_batch_memory(self, state: ScheduleState, resolution: int, groups: int) -> None:
+        """A batch's images alone (activations come on top) must fit: 10^12 would otherwise hang the first step."""
+        from zoo.recipe.resources import format_bytes, machine_memory, resolved_device, sample_bytes
+
+        available, whose = machine_memory(resolved_device(state.recipe.device))
+        needed = sample_bytes(self.batch_size * groups, resolution)
+        if needed > available:
+            raise PlanError("batch_size", f"{self.batch_size} samples per group at {resolution}px need "
+                                          f"~{format_bytes(needed)} for the images alone, more than {whose} "
+                                          f"{format_bytes(available)} of memory")
 
     # -- run --------------------------------------------------------------------------------------
 

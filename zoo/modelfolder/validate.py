@@ -34,6 +34,8 @@ def read_config(path: Path | str) -> dict[str, Any]:
     if not folder.is_dir():
         raise ModelFolderError(f"model folder not found: {folder}")
     config_path = folder / CONFIG_NAME
+    if config_path.exists() and not config_path.is_file():
+        raise ModelFolderError(f"{config_path}: not a regular file (a folder, FIFO or device is never read as a config)")
     if not config_path.is_file():
         refuse_pickles(folder)
         raise ModelFolderError(f"{folder}: not a model folder (no {CONFIG_NAME})")

@@ -246,8 +246,7 @@ def _check_outputs(check: _Checker, recipe: Recipe, available: int) -> None:
     from zoo.recipe.resources import format_bytes, machine_memory, resolved_device, sample_bytes
 
     try:
-        check_output_folder(recipe.run_dir, [], what=f"run directory {recipe.run_dir}")
-        _check_outside_data(check, recipe)
+        check_output_folder(recipe.run_dir, recipe.input_folders(), what=f"run directory {recipe.run_dir}")
     except OutputError as error:
         check.add(("output", "dir") if recipe.output.dir else ("name",), str(error))
     whose = machine_memory(resolved_device(recipe.device))[1]
@@ -264,17 +263,3 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     path = Path(path)
     return parse_recipe(read_recipe_text(path), str(path), overrides)
 
-
-def _check_outside_data(check: _Checker, recipe: Recipe) -> None:
-    """The run directory is not a data folder nor inside one: the data is an input, never written."""
-    from zoo.outputs import OutputError, is_inside, same_path
-    from zoo.paths import input_folder_fields
-
-    schema = check.registry.get("dataset", recipe.data.name).schema()
-    for field in input_folder_fields(schema):
-        folder = recipe.data.args.get(field)
-        if not isinstance(folder, str):
-            continue
-        if same_path(recipe.run_dir, Path(folder)) or is_inside(recipe.run_dir, Path(folder)):
-            raise OutputError(f"run directory {recipe.run_dir} is inside the data folder {folder} (data.{field}): "
-                              "write the run outside the data")

@@ -99,6 +99,15 @@ class Recipe:
     def run_dir(self) -> Path:
         return Path(self.output.dir) if self.output.dir else Path("runs") / self.name
 
+    def input_folders(self) -> list[tuple[str, Path]]:
+        """The folders the dataset reads (its :data:`zoo.paths.ExistingFolder` arguments): never an output."""
+        from zoo.paths import input_folder_fields
+        from zoo.registry import default_registry
+
+        schema = default_registry().get("dataset", self.data.name).schema()
+        return [("data folder", Path(self.data.args[field])) for field in input_folder_fields(schema)
+                if isinstance(self.data.args.get(field), str)]
+
     def resolved_yaml(self) -> str:
         """The recipe as it ran, with YAML anchors expanded so every stage reads on its own."""
         import yaml

@@ -135,7 +135,12 @@ def read_recipe_text(path: Path) -> str:
     if size > MAX_RECIPE_BYTES:
         raise ZooError(f"{path}: {size} bytes is more than a recipe may hold ({MAX_RECIPE_BYTES} bytes)")
     try:
-        return path.read_text(encoding="utf-8")
+        # read at most one byte past the limit: a pipe (`zoo run <(...)`) or a device reports no size
+        with path.open("rb") as handle:
+            data = handle.read(MAX_RECIPE_BYTES + 1)
+        if len(data) > MAX_RECIPE_BYTES:
+            raise ZooError(f"{path}: more than a recipe may hold ({MAX_RECIPE_BYTES} bytes)")
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ZooError(f"cannot read recipe {path}: {error}") from None
 
