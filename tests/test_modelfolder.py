@@ -114,6 +114,8 @@ def test_folder_layout_config_and_card(saved):
     umask = os.umask(0)
     os.umask(umask)
     assert folder.stat().st_mode & 0o777 == 0o777 & ~umask  # readable like any folder, not a private temp dir
+    for file in folder.iterdir():  # the safetensors writer makes 0o600 files: a shared model must stay readable
+        assert file.stat().st_mode & 0o777 == 0o666 & ~umask, file.name
     config = read_config(folder)
     assert config["format_version"] == FORMAT_VERSION and config["library_name"] == "faceswap-zoo"
     assert config["parts"]["generator"] == {

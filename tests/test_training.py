@@ -286,3 +286,17 @@ def test_two_process_ddp_matches_one_process(tmp_path: Path) -> None:
     assert worst <= 1e-5, worst
     losses = [(tmp_path / n / "run" / "metrics.jsonl").read_text().splitlines()[0] for n in ("single", "double")]
     assert json.loads(losses[0])["loss"] == pytest.approx(json.loads(losses[1])["loss"], rel=1e-5)
+
+
+def test_metrics_are_cut_back_to_the_checkpoint_by_a_rename(tmp_path: Path) -> None:
+    """Resume keeps the first N lines; a kill while cutting back leaves the old log or the new one, never less."""
+    from zoo.metrics import MetricsLog
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(f'{{"step": {step}}}\n' for step in range(5)))
+    before = path.stat().st_ino
+    log = MetricsLog(path)
+    log.truncate(3)
+    assert path.read_text() == '{"step": 0}\n{"step": 1}\n{"step": 2}\n' and log.lines == 3
+    assert path.stat().st_ino != before, "cut back in place: a kill half-way would lose the kept lines too"
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.jsonl"]

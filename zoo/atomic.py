@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["fsync_dir", "fsync_file", "write_atomic"]
+__all__ = ["fsync_dir", "fsync_file", "new_file_mode", "write_atomic"]
 
 
 def fsync_file(path: Path | str) -> None:
@@ -29,7 +29,7 @@ def fsync_dir(path: Path | str) -> None:
     fsync_file(path)
 
 
-def _new_file_mode() -> int:
+def new_file_mode() -> int:
     """What ``open()`` gives a new file (0o666 less the umask): mkstemp's private 0o600 would leave a
     swapped photo or a model file unreadable to the people and servers the user shares it with."""
     umask = os.umask(0)
@@ -42,7 +42,7 @@ def write_atomic(path: Path | str, data: bytes) -> None:
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(handle, _new_file_mode())
+        os.fchmod(handle, new_file_mode())
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()

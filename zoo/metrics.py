@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from zoo.atomic import write_atomic
+
 __all__ = ["MetricsLog"]
 
 
@@ -32,8 +34,7 @@ class MetricsLog:
             return
         with open(self.path, "rb") as handle:
             kept = handle.readlines()[:lines]
-        with open(self.path, "wb") as handle:
-            handle.writelines(kept)
+        write_atomic(self.path, b"".join(kept))  # a kill while cutting back never leaves the log shorter still
         self.lines = len(kept)
 
     def log(self, **record: Any) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from safetensors import SafetensorError
 
-from zoo.atomic import fsync_dir, fsync_file
+from zoo.atomic import fsync_dir, fsync_file, new_file_mode
 from zoo.errors import ComponentNotFound, ZooError
 from zoo.modelfolder.card import render_card
 from zoo.modelfolder.layout import (
@@ -212,6 +212,7 @@ def _save_weights(module: nn.Module, path: Path) -> None:
         storages.add(tensor.untyped_storage().data_ptr())
         tensors[name] = tensor
     save_file(tensors, str(path), metadata={"format": "pt"})
+    os.chmod(path, new_file_mode())  # the Rust writer makes it 0o600: a shared model folder must be readable
     fsync_file(path)
 
 
