@@ -236,6 +236,7 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
                                   "pass -j weights=PATH (e.g. mobilefacenet_casia.safetensors)"),
         ("json_in_missing_dir", "error: output directory {tmp}/no_dir does not exist (for -o {tmp}/no_dir/r.json)"),
         ("missing_model", "error: model folder not found: {tmp}/no_model"),
+        ("unknown_distractors", "error: --distractors {tmp}/nowhere: no such folder and no registered dataset"),
         ("too_many_pairs", "error: --pairs 1000000000: must be between 1 and 100000 (one swap each)\n"),  # hung before
     ],
 )
@@ -251,6 +252,8 @@ def test_cli_bad_input_is_one_line(case: str, expected: str, model_dir: Path, ju
         extra = ["-o", str(tmp_path / "no_dir" / "r.json")]
     elif case == "missing_model":
         model = tmp_path / "no_model"
+    elif case == "unknown_distractors":
+        extra = ["--distractors", str(tmp_path / "nowhere")]
     elif case == "too_many_pairs":
         extra = ["--pairs", str(10**9)]
     code, stdout, stderr = run_cli(["eval", "--model", str(model), "--data", data, *judge_args, *extra], capsys)

@@ -324,6 +324,20 @@ def test_missing_weights_file_and_missing_part(folder):
     )
 
 
+def test_a_config_or_weights_file_that_is_a_fifo_is_refused_not_read(folder):
+    """Reading a named pipe blocks until a writer comes: a hostile folder must not hang `zoo swap`."""
+    (folder / "discriminator.safetensors").unlink()
+    os.mkfifo(folder / "discriminator.safetensors")
+    assert load_error(folder, ModelFolderError, parts=("discriminator",)) == (
+        f"{folder / 'discriminator.safetensors'}: not a regular file (a folder, FIFO or device is never read as weights)"
+    )
+    (folder / "config.json").unlink()
+    (folder / "config.json").symlink_to("/dev/zero")
+    assert load_error(folder, ModelFolderError) == (
+        f"{folder / 'config.json'}: not a regular file (a folder, FIFO or device is never read as a config)"
+    )
+
+
 class _Payload:
     """Unpickling this creates a file: proof that a pickle was (or was not) executed."""
 

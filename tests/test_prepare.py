@@ -219,6 +219,21 @@ def test_a_crop_size_beyond_any_face_is_refused_before_any_work(tmp_path: Path,
     assert not (tmp_path / "out").exists()
 
 
+def test_an_output_prepared_from_another_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Person folders of two photo folders would mix in one dataset (two people as one identity)."""
+    for folder in ("A", "B"):
+        (tmp_path / folder / "ada").mkdir(parents=True)
+        (tmp_path / folder / "ada" / "a.jpg").write_bytes(b"x")
+    (tmp_path / "out").mkdir()
+    settings = json.dumps({"size": 64, "faces": "largest", "source": str(tmp_path / "A")})
+    (tmp_path / "out" / "prepare.json").write_text(settings)
+    code, message = _zoo(["prepare", str(tmp_path / "B"), str(tmp_path / "out"), "--size", "64"], capsys)
+    assert (code, message) == (2, f"error: {tmp_path / 'out'} was prepared from {tmp_path / 'A'}, not "
+                                  f"{tmp_path / 'B'}: use another output folder")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["prepare.json"]
+    assert (tmp_path / "out" / "prepare.json").read_text() == settings
+
+
 def test_bad_detector_argument_fails_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.jpg").write_bytes(b"x")

@@ -41,7 +41,7 @@ def _existing_folder(value: str) -> str:
     if not path.is_dir():
         what = "is a file, not a folder" if path.is_file() else "no such folder"
         raise PydanticCustomError("path_missing", f"{what} ({_where()})")
-    return value
+    return str(path)  # '~/faces' is checked expanded: the component gets what was checked
 
 
 def _existing_file_or_remote(value: str) -> str:
@@ -61,7 +61,7 @@ def _existing_file(value: str) -> str:
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "no such file"
         raise PydanticCustomError("path_missing", f"{what} ({_where()})")
-    return value
+    return str(path)
 
 
 ExistingFolder = Annotated[str, AfterValidator(_existing_folder), InputFolderMarker()]

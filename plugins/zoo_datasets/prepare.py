@@ -136,6 +136,9 @@ def _check_settings(output: Path, settings: dict[str, Any]) -> None:
     path = output / SETTINGS
     if path.exists():
         previous = json.loads(path.read_text(encoding="utf-8"))
+        if previous.get("source", settings["source"]) != settings["source"]:  # person names would mix two folders
+            raise ZooError(f"{output} was prepared from {previous['source']}, not {settings['source']}: "
+                           "use another output folder")
         changed = [key for key in ("size", "faces") if previous.get(key) != settings[key]]
         if changed:
             key = changed[0]

@@ -26,6 +26,10 @@ def _check_draw_paths(draw: Path, images: tuple[Path, ...], force: bool) -> None
     """Every picture --draw will write is checked before detecting: never an input, never a silent overwrite."""
     from zoo.outputs import OutputError, check_output_file, same_path
 
+    from zoo_faces.image import check_image_name
+
+    if draw.is_dir():
+        raise OutputError(f"--draw {draw} is a folder: give a picture file name (e.g. {draw / 'boxes.png'})")
     inputs = [("input image", image) for image in images]
     seen: dict[Path, Path] = {}
     for image in images:
@@ -34,6 +38,7 @@ def _check_draw_paths(draw: Path, images: tuple[Path, ...], force: bool) -> None
             raise OutputError(f"--draw: {seen[path]} and {image} would both be drawn to {path}: rename one of them")
         seen[path] = image
         check_output_file(path, inputs, force=force, what=f"--draw {path}")
+        check_image_name(path, f"--draw {path}")
 
 
 @click.command("detect")

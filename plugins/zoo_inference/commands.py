@@ -160,6 +160,7 @@ def swap_command(
 @click.option("--output", "-o", "json_path", type=click.Path(path_type=Path), default=None,
               help="Also write the report as JSON to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout instead of the table.")
+@click.option("--force", is_flag=True, help="Overwrite an existing -o file (inputs never are).")
 @device_option
 def eval_command(
     model: str,
@@ -175,11 +176,17 @@ def eval_command(
     seed: int,
     json_path: Path | None,
     as_json: bool,
+    force: bool,
     device: str,
 ) -> None:
     """Measure a model: identity (by an independent judge), pose/expression kept, pixels vs ground truth."""
-    if json_path is not None and not json_path.expanduser().parent.is_dir():
-        raise ZooError(f"output directory {json_path.parent} does not exist (for -o {json_path})")
+    if json_path is not None:
+        from zoo.outputs import check_output_file
+
+        inputs = [(label, Path(path)) for label, path in (("model folder", model), ("data folder", data),
+                                                          ("distractors folder", distractors))
+                  if path is not None and Path(path).exists()]
+        check_output_file(json_path.expanduser(), inputs, force=force, what=f"-o {json_path}")
     check_device(device)
     import zoo
 
@@ -189,4 +196,6 @@ def eval_command(
                           pairs=pairs, seed=seed, device=device)
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.table())
     if json_path is not None:
-        json_path.expanduser().write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+        from zoo.atomic import write_atomic
+
+        write_atomic(json_path.expanduser(), (json.dumps(result.to_json(), indent=2) + "\n").encode())

@@ -156,8 +156,9 @@ def plan_pairs(dataset: FaceDataset, pairs: int, seed: int = 0, gallery_size: in
     return EvalPlan(sources=sources, templates=templates, galleries=galleries)
 
 
-def load_eval_dataset(data: str | Path, args: dict[str, Any] | None = None) -> FaceDataset:
-    """A folder of aligned faces (one subfolder per identity) or a registered dataset name."""
+def load_eval_dataset(data: str | Path, args: dict[str, Any] | None = None, option: str = "--data") -> FaceDataset:
+    """A folder of aligned faces (one subfolder per identity) or a registered dataset name; ``option`` is
+    the flag that named it (``--distractors`` too), so a refusal points at the right one."""
     import zoo
 
     args = dict(args or {})
@@ -168,7 +169,7 @@ def load_eval_dataset(data: str | Path, args: dict[str, Any] | None = None) -> F
     if str(data) in names:
         return zoo.build("dataset", str(data), **args)
     raise EvalError(
-        f"--data {data}: no such folder and no registered dataset of that name "
+        f"{option} {data}: no such folder and no registered dataset of that name "
         f"(datasets: {', '.join(names) or 'none installed'})"
     )
 

@@ -51,7 +51,7 @@ def evaluate_model(
     folder = zoo.from_pretrained(model, revision=revision)
     judge_model = build_judge(judge, dict(judge_args or {})).to(device)
     dataset = load_eval_dataset(data, dict(data_args or {}))
-    others = load_eval_dataset(distractors) if distractors is not None else None
+    others = load_eval_dataset(distractors, option="--distractors") if distractors is not None else None
     built = zoo.build("detector", detector, **detector_on_device(detector, dict(detector_args or {}), device))
     landmarker = built if hasattr(built, "detect_68") else zoo.build("detector", DEFAULT_DETECTOR)
     result = evaluate_swaps(folder.parts["generator"].to(device), dataset, judge_model, pairs=pairs, detector=built.detect,

@@ -58,7 +58,10 @@ def check_part_files(path: Path | str, config: Mapping[str, Any]) -> None:
     """Every weights file the config names exists (pickles present instead get the pickle refusal)."""
     folder = Path(path)
     for part, spec in config["parts"].items():
-        if not (folder / spec["file"]).is_file():
+        file = folder / spec["file"]
+        if file.exists() and not file.is_file():
+            raise ModelFolderError(f"{file}: not a regular file (a folder, FIFO or device is never read as weights)")
+        if not file.is_file():
             refuse_pickles(folder)
             raise ModelFolderError(f"{folder / spec['file']}: missing ({CONFIG_NAME} names it for part '{part}')")
 

@@ -97,7 +97,7 @@ class Recipe:
 
     @property
     def run_dir(self) -> Path:
-        return Path(self.output.dir) if self.output.dir else Path("runs") / self.name
+        return Path(self.output.dir).expanduser() if self.output.dir else Path("runs") / self.name  # never a './~'
 
     def input_folders(self) -> list[tuple[str, Path]]:
         """The folders the dataset reads (its :data:`zoo.paths.ExistingFolder` arguments): never an output."""
