@@ -182,6 +182,22 @@ def test_truncated_checkpoint_names_the_file_and_offers_the_previous_one(uninter
     assert all(torch.equal(expected[name], resumed[name]) for name in expected)
 
 
+@pytest.mark.parametrize("pointer", ["", "../../..", "ckpt-999999-s00-0000000"])
+def test_a_latest_pointer_naming_no_checkpoint_resumes_from_the_newest(uninterrupted: Path, tmp_path: Path,
+                                                                       pointer: str) -> None:
+    """An emptied, edited or stale ``latest`` never reads another folder, nor says to delete good checkpoints."""
+    from zoo.checkpoint import Checkpointer
+
+    import shutil
+
+    shutil.copytree(uninterrupted / "run", tmp_path / "run")
+    checkpoints = tmp_path / "run" / "checkpoints"
+    newest = checkpoints / (checkpoints / "latest").read_text()
+    (checkpoints / "latest").write_text(pointer)
+    found = Checkpointer(tmp_path / "run").latest()
+    assert found is not None and found.path == newest and found.label == "end of stage 7"
+
+
 def test_a_checkpoint_of_an_older_format_is_a_version_line_not_a_corrupt_file(uninterrupted: Path,
                                                                                tmp_path: Path) -> None:
     import shutil

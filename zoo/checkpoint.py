@@ -145,7 +145,7 @@ class Checkpointer:
         self.keep = keep
 
     def latest(self) -> Checkpoint | None:
-        """The checkpoint ``latest`` points at; if its folder was deleted, the newest one left.
+        """The checkpoint ``latest`` points at; if its folder was deleted (or it names none), the newest one left.
 
         A corrupt or truncated file is named, together with the previous checkpoint that still
         reads: deleting the broken folder (as the message says) resumes from that one.
@@ -153,8 +153,9 @@ class Checkpointer:
         pointer = self.root / POINTER
         if not pointer.is_file():
             return None
-        directory = self.root / pointer.read_text().strip()
-        if not directory.is_dir():
+        name = pointer.read_text().strip()
+        directory = self.root / name
+        if not (name.startswith("ckpt-") and "/" not in name and directory.is_dir()):  # emptied, edited or stale
             remaining = self._folders()
             if not remaining:
                 return None

@@ -88,6 +88,8 @@ def check_output_file(path: Path, inputs: Sequence[tuple[str, Path]], *, force: 
             raise OutputError(f"{what} is inside the {label} {source}: write outputs outside the inputs")
     if path.is_dir():
         raise OutputError(f"{what} is a folder: give an output file name (e.g. {path / 'result.png'})")
+    if path.exists() and not path.is_file():  # the rename into place would replace a FIFO or a device node itself
+        raise OutputError(f"{what} is not a regular file (a FIFO, socket or device): refusing to replace it")
     if path.exists() and not force:
         raise OutputError(f"{what} already exists: pass {FORCE} to overwrite it")
     if not folder_must_exist:
