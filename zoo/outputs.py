@@ -16,7 +16,7 @@ from pathlib import Path
 from zoo.errors import ZooError
 from zoo.remedy import FORCE
 
-__all__ = ["OutputError", "check_output_file", "check_output_folder", "is_inside", "same_path", "writable_folder"]
+__all__ = ["OutputError", "check_not_an_input", "check_output_file", "check_output_folder", "is_inside", "same_path", "writable_folder"]
 
 
 class OutputError(ZooError):
@@ -73,6 +73,15 @@ def writable_folder(folder: Path) -> bool:
     return True
 
 
+def check_not_an_input(path: Path, inputs: Sequence[tuple[str, Path]], *, what: str) -> None:
+    """Refuse an output file that is one of the inputs or lies inside an input folder (``--force`` or not)."""
+    for label, source in inputs:
+        if same_path(path, source):
+            raise OutputError(f"{what} is the same file as the {label} {source}: refusing to overwrite an input")
+        if source.is_dir() and is_inside(path, source):
+            raise OutputError(f"{what} is inside the {label} {source}: write outputs outside the inputs")
+
+
 def check_output_file(path: Path, inputs: Sequence[tuple[str, Path]], *, force: bool, what: str,
                       folder_must_exist: bool = True) -> None:
     """Refuse writing ``path`` over an input, over a folder, or over an existing file without ``force``.
@@ -81,11 +90,7 @@ def check_output_file(path: Path, inputs: Sequence[tuple[str, Path]], *, force: 
     way the user wrote it (``-o out.png``) so the message points at the option to change.
     """
     _check_name_lengths(path, what)
-    for label, source in inputs:
-        if same_path(path, source):
-            raise OutputError(f"{what} is the same file as the {label} {source}: refusing to overwrite an input")
-        if source.is_dir() and is_inside(path, source):
-            raise OutputError(f"{what} is inside the {label} {source}: write outputs outside the inputs")
+    check_not_an_input(path, inputs, what=what)
     if path.is_dir():
         raise OutputError(f"{what} is a folder: give an output file name (e.g. {path / 'result.png'})")
     if path.exists() and not path.is_file():  # the rename into place would replace a FIFO or a device node itself

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from zoo.errors import ZooError
-from zoo.outputs import check_output_file, check_output_folder
+from zoo.outputs import check_not_an_input, check_output_file, check_output_folder
 from zoo.progress import Progress
 from zoo_faces.align import align_face, canonical_landmarks, estimate_similarity, paste_back
 from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_QUALITY
@@ -263,7 +263,7 @@ def plan_swap_outputs(
     A single target writes ``output`` (a file; its folder must exist). A target folder writes one
     PNG per photo into the folder ``output`` (created if its parent exists). No output may be an
     input or lie inside the target folder; an existing output file needs ``force``. A ``video``
-    target is checked the same way (its writer checks the container format).
+    target's output is only checked against the inputs here: its writer checks the rest.
     """
     from zoo_faces.image import check_image_name
 
@@ -273,8 +273,11 @@ def plan_swap_outputs(
         inputs.append(("target folder", target))
         check_output_folder(output, inputs, what=f"-o {output}", parents=False)
         jobs = _folder_jobs(target, output)
+    elif video:
+        check_not_an_input(output, [*inputs, ("target video", target)], what=f"-o {output}")
+        return [(target, output)]
     else:
-        inputs.append(("target video" if video else "target photo", target))
+        inputs.append(("target photo", target))
         jobs = [(target, output)]
     seen: dict[Path, Path] = {}
     for photo, written in jobs:
@@ -286,8 +289,7 @@ def plan_swap_outputs(
                 raise SwapError(f"{seen[path]} and {photo} would both be written to {path}: rename one of them")
             seen[path] = photo
             check_output_file(path, inputs, force=force, what=what, folder_must_exist=not target.is_dir())
-            if not video:
-                check_image_name(path, what)
+            check_image_name(path, what)
     return jobs
 
 
