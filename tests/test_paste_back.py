@@ -227,5 +227,4 @@ def test_generator_mask_drives_the_blend_by_default(detector_cli: list[str], wil
     assert np.array_equal(images["default"], images["generator"])
     assert not np.array_equal(images["default"], images["hull"])
     assert default_mask(masked_generator()) == "generator"
-    assert default_mask(masked_generator(), runtime="onnx") is None  # the ONNX graph returns no mask
     assert default_mask(cast_generator()) is None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import os
 import weakref
 from pathlib import Path
 
@@ -323,6 +324,24 @@ def test_cli_bad_video_input_is_one_line(case: str, expected: str, cli, pan_clip
     elif case != "image_output":
         assert not out.exists()
     assert not partial_path(out).exists()
+
+
+@pytest.mark.parametrize(("option", "value"), [("--start", "nan"), ("--start", "inf"), ("--end", "nan"),
+                                               ("--end", "inf"), ("--match-threshold", "nan")])
+def test_non_finite_numbers_are_usage_errors(option: str, value: str, cli, pan_clip: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, stderr = cli(pan_clip, tmp_path / "out.mp4", option, value, capsys=capsys)
+    assert (code, stdout) == (64, "")  # click's range check alone lets nan through, and inf past a minimum
+    assert stderr.splitlines()[-1] == f"Error: Invalid value for '{option}': '{value}' is not a finite number"
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_reference_that_is_not_a_regular_file(cli, pan_clip: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "ref.jpg"
+    os.mkfifo(fifo)  # reading it would wait forever for a writer
+    code, _, stderr = cli(pan_clip, tmp_path / "out.mp4", "--reference", fifo, capsys=capsys)
+    assert (code, stderr) == (2, f"error: --reference {fifo}: not a regular file (a FIFO, socket or device)\n")
 
 
 def test_video_only_options_on_a_photo_are_refused(cli, source_photo: Path, tmp_path: Path,

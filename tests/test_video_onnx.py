@@ -21,6 +21,9 @@ from zoo_faces.image import load_image
 from zoo_video.onnx_generator import ONNX_NAME, load_onnx_generator
 
 
+MASKED_ARGS = {"resolution": 16, "channels": 8, "max_channels": 16, "downsamples": 1, "blocks": 1, "id_dim": 16}
+
+
 @pytest.fixture()
 def model(tmp_path: Path) -> tuple[Path, torch.nn.Module]:
     torch.manual_seed(1)
@@ -64,5 +67,43 @@ def test_swap_runtime_onnx_and_stale_exports(model, video_detector_args: dict[st
     save_file({k: v.contiguous() for k, v in generator.state_dict().items()}, str(folder / "model.safetensors"))
     code, _, stderr = run_zoo([*argv, "-o", tmp_path / "stale.png", "--runtime", "onnx"], capsys)
     assert code == 2 and stderr == (f"error: {folder / ONNX_NAME} was exported from other weights than "
-                                    f"{folder / 'model.safetensors'}: run `zoo export --onnx {folder}` again\n")
+                                    f"{folder / 'model.safetensors'}: run `zoo export --onnx --force {folder}` again\n")
     assert not (tmp_path / "stale.png").exists()
+
+
+def test_an_existing_export_is_replaced_only_with_force(model, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, _ = model
+    (folder / ONNX_NAME).write_bytes(b"kept for another runtime")
+    code, stdout, stderr = run_zoo(["export", "--onnx", folder], capsys)
+    assert (code, stdout, stderr) == (2, "", f"error: {folder / ONNX_NAME} already exists (not from these weights): "
+                                             "pass --force to replace it\n")
+    assert (folder / ONNX_NAME).read_bytes() == b"kept for another runtime"
+    assert run_zoo(["export", "--onnx", "--force", folder], capsys)[0] == 0
+    code, _, stderr = run_zoo(["export", "--onnx", folder], capsys)
+    assert (code, stderr) == (2, f"error: {folder / ONNX_NAME} already exists (exported from these weights): "
+                                 "pass --force to replace it\n")
+
+
+def test_a_masked_generator_exports_its_blend_mask(tmp_path: Path, video_detector_args: dict[str, str],
+                                                   source_photo: Path, assets: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The quickstart's generator predicts where its face is; through ONNX Runtime that mask must still
+    drive the paste-back (the default), or the two runtimes blend different regions."""
+    torch.manual_seed(2)
+    generator = zoo.build("backbone", "masked_swap", **MASKED_ARGS).eval()
+    folder = tmp_path / "masked"
+    save_model_folder(folder, {"generator": generator}, {"generator": PartSpec("masked_swap", generator.build_args())},
+                      info={"name": "onnx-masked"})
+    assert run_zoo(["export", "--onnx", folder], capsys)[0] == 0
+    onnx_generator = load_onnx_generator(folder, wants_mask=True)
+    sources, templates = torch.rand(3, 3, 16, 16), torch.rand(3, 3, 16, 16)
+    for exported, expected in zip(onnx_generator.swap_with_mask(sources, templates),
+                                  generator.swap_with_mask(sources, templates)):
+        assert exported.shape == expected.shape and (exported - expected).abs().max() <= 1e-4
+    target = assets / "faces" / "wild" / "messi5.jpg"
+    argv = ["swap", "-m", folder, *detector_cli(video_detector_args), "-s", source_photo, "-t", target]
+    for runtime in ("onnx", "torch"):
+        code, _, stderr = run_zoo([*argv, "-o", tmp_path / f"{runtime}.png", "--runtime", runtime], capsys)
+        assert code == 0, stderr
+    difference = np.abs(load_image(tmp_path / "onnx.png").astype(int) - load_image(tmp_path / "torch.png"))
+    assert difference.max() <= 1

@@ -20,7 +20,8 @@ def resize(images: Tensor, size: int | tuple[int, int]) -> Tensor:
     """``images`` (N×C×H×W) at ``size`` (square side or (height, width)); unchanged when already there."""
     import torch.nn.functional as F
 
-    height, width = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+    # A shape read while tracing for ONNX export is a 0-dim tensor, not an int: anything not a pair is a side.
+    height, width = (int(size[0]), int(size[1])) if isinstance(size, (tuple, list)) else (int(size), int(size))
     if tuple(images.shape[-2:]) == (height, width):
         return images
     shrinking = images.shape[-2] > height or images.shape[-1] > width

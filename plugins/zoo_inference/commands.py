@@ -105,7 +105,7 @@ def swap_command(
 
     check_pixel_boost(pixel_boost, swapper.input_resolution, swapper.output_resolution)
     swapper.color_match, swapper.pixel_boost = color_match, pixel_boost
-    own_mask = default_mask(swapper.generator, extras.runtime) if options is None else None
+    own_mask = default_mask(swapper.generator) if options is None else None
     if own_mask is not None:  # the model predicts where its face is: that drives the blend
         from zoo_masks.compose import MaskOptions
 

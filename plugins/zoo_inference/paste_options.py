@@ -43,10 +43,8 @@ def check_boost_factor(factor: int) -> None:
         raise ZooError(f"--pixel-boost {factor}: must be 1 (off) to {MAX_BOOST}")
 
 
-def default_mask(generator: Any, runtime: str = "torch") -> str | None:
-    """``generator`` when the model predicts its own blend mask (``swap_with_mask``, e.g. ``masked_swap``) and
-    runs in PyTorch, so the model's idea of where the face is drives the blend; else None (the 5-point hull).
-
-    The ONNX graph returns only the face, so ``--runtime onnx`` keeps the hull.
-    """
-    return "generator" if runtime == "torch" and callable(getattr(generator, "swap_with_mask", None)) else None
+def default_mask(generator: Any) -> str | None:
+    """``generator`` when the model predicts its own blend mask (``swap_with_mask``, e.g. ``masked_swap``), so
+    the model's idea of where the face is drives the blend; else None (the 5-point hull). Its ONNX export
+    carries the mask too, so ``--runtime onnx`` blends the same way."""
+    return "generator" if callable(getattr(generator, "swap_with_mask", None)) else None

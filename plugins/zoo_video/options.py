@@ -6,6 +6,7 @@ plugin owns its options. Only click is imported at module level: ``zoo --help`` 
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,16 @@ from zoo_faces.defaults import DEFAULT_QUALITY, LOSSY_SUFFIXES
 
 __all__ = ["SwapExtras", "export_command", "swap_options"]
 
+class _FiniteRange(click.FloatRange):
+    """click's FloatRange lets ``nan`` through (every comparison with it is false) and ``inf`` past a minimum."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 _VIDEO_ONLY = ("codec", "crf", "start", "end", "keyframe_interval", "batch_size", "no_smoothing")
 _OPTIONS = [
     click.option("--reference", type=click.Path(path_type=Path), default=None,
@@ -27,7 +38,7 @@ _OPTIONS = [
                  help="Registered identity encoder for --reference and re-identification [default: dlib_resnet]."),
     click.option("--identity-arg", "-i", "identity_args", multiple=True, metavar="KEY=VALUE",
                  help="Identity encoder argument, e.g. -i weights=mobilefacenet_casia.safetensors."),
-    click.option("--match-threshold", type=click.FloatRange(-1.0, 1.0), default=None,
+    click.option("--match-threshold", type=_FiniteRange(-1.0, 1.0), default=None,
                  help="Cosine similarity at which a face is the reference person [default: measured per encoder]."),
     click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
                  help="Run the generator eagerly in PyTorch or through ONNX Runtime (zoo export --onnx first)."),
@@ -37,11 +48,12 @@ _OPTIONS = [
                       "PNG is lossless and ignores it."),
     click.option("--crf", type=click.IntRange(0, 63), default=None,
                  help="Video: constant rate factor, lower is better [default: 18 for libx264]."),
-    click.option("--start", type=click.FloatRange(min=0.0), default=0.0, help="Video: first second to process."),
-    click.option("--end", type=click.FloatRange(min=0.0), default=None, help="Video: second to stop at."),
+    click.option("--start", type=_FiniteRange(min=0.0), default=0.0, help="Video: first second to process."),
+    click.option("--end", type=_FiniteRange(min=0.0), default=None, help="Video: second to stop at."),
     click.option("--force", is_flag=True, help="Overwrite existing output files (inputs are never overwritten)."),
     click.option("--keyframe-interval", type=click.IntRange(min=1), default=10, show_default=True,
-                 help="Video: run the detector every N frames (and whenever a face is lost); lower it when people enter the picture often."),
+                 help="Video: run the detector every N frames (and whenever a face is lost); lower it when people "
+                      "often enter the picture."),
     click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
                  help="Video: frames whose faces go through the generator together."),
     click.option("--no-smoothing", is_flag=True, help="Video: do not smooth the landmarks over time."),
@@ -82,7 +94,8 @@ class SwapExtras:
     def check(self, target: Path, output: Path, compare: bool) -> bool:
         """True when ``target`` is a video; refuses bad combinations and unwritable outputs early."""
         if self.reference is not None and not self.reference.is_file():
-            raise ZooError(f"--reference {self.reference}: no such file")
+            why = "not a regular file (a FIFO, socket or device)" if self.reference.exists() else "no such file"
+            raise ZooError(f"--reference {self.reference}: {why}")
         if not self.is_video(target):
             given = [name for name in _VIDEO_ONLY if getattr(self, name) != SwapExtras.__dataclass_fields__[name].default]
             if given:
@@ -136,7 +149,8 @@ class SwapExtras:
 @click.argument("model")
 @click.option("--onnx", "as_onnx", is_flag=True, help="Write model.onnx next to model.safetensors.")
 @click.option("--revision", default=None, help="Hub revision (branch, tag or commit) of MODEL.")
-def export_command(model: str, as_onnx: bool, revision: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace an existing model.onnx.")
+def export_command(model: str, as_onnx: bool, revision: str | None, force: bool) -> None:
     """Export MODEL's generator: --onnx writes model.onnx for `zoo swap --runtime onnx`."""
     if not as_onnx:
         raise ZooError("say which format: zoo export --onnx MODEL")
@@ -145,4 +159,4 @@ def export_command(model: str, as_onnx: bool, revision: str | None) -> None:
 
     folder = resolve_model(model, revision)
     generator = from_pretrained(folder).parts["generator"]
-    click.echo(str(export_onnx(folder, generator)))
+    click.echo(str(export_onnx(folder, generator, force=force)))

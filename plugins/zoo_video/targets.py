@@ -46,7 +46,8 @@ def prepare_swapper(extras: SwapExtras, swapper: FaceSwapper, model: str, revisi
 
     if swapper.device != "cpu":
         raise ZooError("--runtime onnx runs on the CPU here (onnxruntime CPU build): drop --device")
-    swapper.generator = load_onnx_generator(resolve_model(model, revision))  # type: ignore[assignment]
+    wants_mask = swapper.masker is not None and swapper.masker.wants_generator_mask
+    swapper.generator = load_onnx_generator(resolve_model(model, revision), wants_mask)  # type: ignore[assignment]
 
 
 def _embedder(extras: SwapExtras, device: str) -> IdentityEmbedder:
