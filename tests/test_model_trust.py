@@ -6,6 +6,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 from test_modelfolder import edit_config, folder, load_error, save_tiny, saved  # noqa: F401 - fixtures
+from video_clips import run_zoo
 
 from zoo.errors import WeightsError
 from zoo.modelfolder import ModelFolderError
@@ -21,7 +22,7 @@ def test_memory_bomb_in_config_is_refused_before_allocating(folder):
     assert "shape mismatches: identity.body.0.0.weight file (4, 3, 3, 3) vs model (100000, 3, 3, 3)" in message
 
 
-def test_weights_in_another_repo_are_refused(folder):
+def test_weights_in_another_repo_are_refused(folder, assets, capsys):
     def point_elsewhere(config):
         config["parts"]["generator"]["args"].update(identity={"name": "mobilefacenet",
                                                               "weights": "hf://someone-else/enc/w.safetensors"})
@@ -32,9 +33,17 @@ def test_weights_in_another_repo_are_refused(folder):
         "('hf://someone-else/enc/w.safetensors'); a model's weights come from its own folder (load with "
         "allow_external_weights=True to trust this config)"
     )
+    photo = assets / "faces" / "wild" / "messi5.jpg"
+    code, _, stderr = run_zoo(["swap", "-m", folder, "-s", photo, "-t", photo, "-o", folder.parent / "out.png"], capsys)
+    # the CLI offers no trust switch, and says what to do instead
+    assert (code, stderr) == (2, f"error: {path}: parts.generator.args.identity.weights names weights outside this "
+                                 "model ('hf://someone-else/enc/w.safetensors'); a model's weights come from its own "
+                                 "folder (the CLI never loads those: copy the file into the model folder and name "
+                                 "it there)\n")
     for escape in ("../elsewhere.safetensors", "/etc/passwd"):
         edit_config(folder, lambda c: c["parts"]["generator"]["args"]["identity"].update(weights=escape))
         assert f"names weights outside this model ({escape!r})" in load_error(folder, ModelFolderError)
+
 
 
 def test_non_finite_weights_are_refused_with_the_tensor_name(folder):

@@ -129,7 +129,8 @@ def test_kill_9_anywhere_then_resume_ends_bit_identical(uninterrupted: Path, tmp
     kills = [
         # (function paused, its call number, before/after it, where the run must resume)
         ("zoo.checkpoint:Checkpointer.save", 3, "after", "step 6 of stage 2"),  # mid-stage, in training
-        ("zoo_datasets.samples:build_groups", 1, "before", "end of stage 3"),  # during the 32px build_groups
+        # mid-way through the 32px build_groups: its fake-template group is built, the fake-label group not yet
+        ("zoo_datasets.samples:_fake_label", 1, "before", "end of stage 3"),
         ("zoo.checkpoint:_save_tensors", 6, "after", "end of stage 4"),  # mid-way through writing a checkpoint
         ("zoo.checkpoint:Checkpointer.save", 4, "after", "step 3 of stage 6"),  # mid-stage, the last train
         ("zoo.modelfolder.save:_save_weights", 1, "after", "end of stage 6"),  # during export
@@ -155,6 +156,7 @@ def test_kill_9_anywhere_then_resume_ends_bit_identical(uninterrupted: Path, tmp
     again = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(full) == len(again)
     assert not list((tmp_path / "run").glob(".model.*")), "a staging folder of the killed export was left behind"
+    assert not list(checkpoints.glob(".ckpt-*.tmp")), "the killed checkpoint's temporary was left behind"
 
 
 def test_truncated_checkpoint_names_the_file_and_offers_the_previous_one(uninterrupted: Path, tmp_path: Path) -> None:

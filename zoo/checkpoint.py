@@ -201,8 +201,10 @@ class Checkpointer:
         return final
 
     def _prune(self, keep_name: str) -> None:
+        """Old checkpoints beyond ``keep``, and the temporaries of saves a kill interrupted (the run's lock
+        means no other process is writing one now)."""
         done = sorted(p for p in self.root.glob("ckpt-*") if p.is_dir() and p.name != keep_name)
-        for old in done[: max(0, len(done) - (self.keep - 1))]:
+        for old in [*done[: max(0, len(done) - (self.keep - 1))], *self.root.glob(".ckpt-*.tmp")]:
             shutil.rmtree(old, ignore_errors=True)
 
     @staticmethod

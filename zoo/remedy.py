@@ -9,12 +9,14 @@ translation.
 
 from __future__ import annotations
 
-__all__ = ["RESUME", "FORCE", "OTHER_RUN_DIR", "NEW_RUN_DIR", "OVERRIDING", "in_cli_words"]
+__all__ = ["RESUME", "FORCE", "OTHER_RUN_DIR", "NEW_RUN_DIR", "OVERRIDING", "TRUST_EXTERNAL_WEIGHTS", "in_cli_words"]
 
 RESUME = "resume=True"
 FORCE = "force=True"
 OTHER_RUN_DIR = "another run directory (output.dir)"
 NEW_RUN_DIR = "a new or empty run directory (output.dir)"
+#: A model config naming weights outside its folder: only Python callers may choose to trust it.
+TRUST_EXTERNAL_WEIGHTS = "load with allow_external_weights=True to trust this config"
 #: Where a recipe problem comes from an override rather than a line of the file: ``overriding seed=abc``.
 OVERRIDING = "overriding "
 
@@ -24,6 +26,7 @@ _CLI = {
     OTHER_RUN_DIR: "another directory with -o DIR",
     NEW_RUN_DIR: "a new or empty directory with -o DIR",
     OVERRIDING: "--set ",
+    TRUST_EXTERNAL_WEIGHTS: "the CLI never loads those: copy the file into the model folder and name it there",
 }
 
 

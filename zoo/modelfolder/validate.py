@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import WeightsError
+from zoo.remedy import TRUST_EXTERNAL_WEIGHTS
 from zoo.modelfolder.layout import (
     CONFIG_NAME,
     FORMAT_VERSION,
@@ -132,6 +133,6 @@ def _inside(folder: Path, value: str, where: str) -> Path:
     if "://" in value or Path(value).is_absolute() or root not in candidate.parents:
         raise ModelFolderError(
             f"{folder / CONFIG_NAME}: {where} names weights outside this model ({value!r}); a model's weights come "
-            "from its own folder (load with allow_external_weights=True to trust this config)"
+            f"from its own folder ({TRUST_EXTERNAL_WEIGHTS})"
         )
     return candidate
