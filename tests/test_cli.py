@@ -22,6 +22,17 @@ def test_help_lists_core_and_plugin_commands() -> None:
         assert f"  {command} " in result.stdout
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["list"], ["plugins"], ["prepare", "--help"], ["swap", "--help"]])
+def test_listing_and_help_import_no_numerics(argv: list[str]) -> None:
+    """``import torch`` costs seconds and numpy alone ~0.2 s here: a command's options must not pull them in
+    (a bound imported from the module that does the work once made ``zoo --help`` 1.7x slower)."""
+    code = ("import sys; from zoo.cli import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'numpy', 'cv2', 'PIL', 'av') if m in sys.modules), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stderr.splitlines()[-1] == "[]", result.stderr
+
+
 def test_version() -> None:
     result = zoo("--version")
     assert result.returncode == 0 and result.stdout.strip() == "zoo, version 0.1.0"

@@ -34,16 +34,15 @@ from zoo.atomic import write_atomic
 from zoo.errors import ZooError
 from zoo.outputs import OutputError, check_output_folder
 from zoo.progress import Progress
+from zoo_faces.defaults import MAX_CROP_SIZE
 
-__all__ = ["MAX_CROP_SIZE", "Detector", "PrepareReport", "check_prepare_output", "identity_of", "prepare_folder", "photos_in",
+__all__ = ["Detector", "PrepareReport", "check_prepare_output", "identity_of", "prepare_folder", "photos_in",
            "FACES_DIR", "INDEX", "REPORT", "SETTINGS"]
 
 FACES_DIR = "faces"
 INDEX = "index.jsonl"
 REPORT = "report.tsv"
 SETTINGS = "prepare.json"
-#: Crops above this (≈50 MB each, 4096² RGB) are a typo, not a face: 100000 would ask OpenCV for 30 GB per photo.
-MAX_CROP_SIZE = 4096
 
 FaceChoice = Literal["largest", "all"]
 

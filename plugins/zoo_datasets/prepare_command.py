@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from zoo.command_options import check_device, detector_arg_option, detector_arguments, detector_on_device, device_option
-from zoo_datasets.prepare import MAX_CROP_SIZE
-from zoo_faces.defaults import DEFAULT_DETECTOR
+from zoo_faces.defaults import DEFAULT_DETECTOR, MAX_CROP_SIZE
 
 __all__ = ["prepare_command"]
 

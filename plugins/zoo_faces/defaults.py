@@ -10,3 +10,7 @@ DEFAULT_QUALITY = 95
 """JPEG/WebP quality of written photos: PIL's own default (75) visibly blurs a swapped face's skin."""
 LOSSY_SUFFIXES = frozenset({".jpg", ".jpeg", ".webp"})
 """Where a photo quality setting means something; PNG, TIFF and BMP are written losslessly."""
+
+MAX_CROP_SIZE = 4096
+"""Largest side of an aligned crop ``zoo prepare`` makes: 4096² RGB is 48 MB a face; a typo of 100000 would
+ask OpenCV for 30 GB."""
