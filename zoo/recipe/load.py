@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from zoo.errors import RecipeError, ZooError
 from zoo.facts import Fact
 from zoo.recipe.model import SECTIONS, ComponentConfig, LossConfig, OutputConfig, Recipe, TopLevel
+from zoo.recipe.environment import expand_environment
 from zoo.recipe.overrides import apply_overrides
 from zoo.recipe.source import LocatedYaml, YamlPath, parse_located, read_recipe_text
 from zoo.refs import RefProblem
@@ -177,6 +178,9 @@ def parse_recipe(
         kind = type(located.data).__name__
         raise ZooError(f"{file}:1: the recipe must be a mapping of sections (name, data, model, stages, ...), got a {kind}")
     apply_overrides(located, overrides or [])
+    unset = expand_environment(located)
+    if unset:
+        raise RecipeError(unset)
     data: dict[str, Any] = located.data
     check = _Checker(located, registry or default_registry())
     _check_sections(check, data)
