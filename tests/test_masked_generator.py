@@ -81,3 +81,65 @@ def test_gradients_reach_every_trainable_parameter() -> None:
     trainable = set(model.trainable_parameter_names())
     missing = [name for name, p in model.named_parameters() if name in trainable and (p.grad is None or not p.grad.abs().sum())]
     assert missing == []
+
+
+# ------------------------------------------------------------------------ with a prior swapper
+
+
+def _prior(resolution: int = 32) -> MaskedSwap:
+    return small(resolution, prior="classical_compositor")
+
+
+def test_an_untrained_prior_model_returns_its_prior_composite() -> None:
+    from zoo_faces.compositor import ClassicalCompositor
+
+    model = _prior()
+    source, template = faces(32, seed=3)
+    expected = ClassicalCompositor().swap(source, template)
+    result, mask = model.forward_with_mask(source, template)
+    # heads start at zero and the mask open (sigmoid 4 = 0.982): at most 1.8 % of the template shows through
+    assert mask.min() > 0.98
+    assert (result - expected).abs().max() < 0.02
+    assert (result - template).abs().max() > 0.3  # the composite is not the template
+
+
+def test_a_grown_prior_model_starts_its_new_layer_at_the_prior_too() -> None:
+    from zoo_faces.compositor import ClassicalCompositor
+
+    model = _prior()
+    model.grow(64)
+    model.set_fade(1.0)  # the new layer alone
+    source, template = faces(64, seed=4)
+    assert (model.swap(source, template) - ClassicalCompositor().swap(source, template)).abs().max() < 0.02
+
+
+def test_the_prior_is_corrected_where_the_heads_learn_and_its_gradient_reaches_them() -> None:
+    model = _prior()
+    source, template = faces(32, seed=5)
+    before = model.swap(source, template)
+    with torch.no_grad():
+        model.to_rgb.bias[:3] = 1.0  # brighter in logit space
+    after = model.swap(source, template)
+    assert (after >= before - 1e-6).all() and (after - before).mean() > 0.05
+    model(source, template).mean().backward()
+    assert model.to_rgb.weight.grad.abs().sum() > 0
+
+
+def test_a_prior_model_rebuilds_from_its_build_args() -> None:
+    model = _prior()
+    model.grow(64)
+    args = model.build_args()
+    assert args["prior"]["name"] == "classical_compositor"
+    rebuilt = zoo.build("backbone", "masked_swap", **args)
+    rebuilt.load_state_dict(model.state_dict(), strict=True)
+    source, template = faces(64)
+    assert torch.equal(rebuilt.swap(source, template), model.swap(source, template))
+    assert small().build_args()["prior"] == "none"
+
+
+def test_the_prior_must_be_a_swapper() -> None:
+    from zoo.errors import ArgumentError
+    import pytest
+
+    with pytest.raises(ArgumentError, match="not a swapper"):
+        small(prior="masked_swap")
