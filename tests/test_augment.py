@@ -85,3 +85,48 @@ def test_built_by_schema_rejects_bad_probability() -> None:
     assert validate_args(schema, {"flip": 0.0})["flip"] == 0.0
     with pytest.raises(ValidationError):
         validate_args(schema, {"flip": 1.5})
+
+
+TRAIN_RECIPE = """\
+name: augmented
+seed: 0
+data: {{dataset: synthfaces, identities: 6, images_per_identity: 3}}
+model:
+  generator: {{backbone: masked_swap, resolution: 16, channels: 8, max_channels: 16, downsamples: 1, blocks: 1, id_dim: 8}}
+losses: [{{loss: pixel}}]
+stages:
+  - {{stage: build_groups, resolution: 16, quantity: 8, swapper: exact}}
+  - {{stage: train, steps: 3, batch_size: 4, augment: {augment}}}
+  - stage: export
+output: {{dir: {run}}}
+"""
+
+
+def _trained(tmp_path, name: str, augment: str) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    from zoo import load_recipe, run
+
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(TRAIN_RECIPE.format(augment=augment, run=tmp_path / name))
+    run(load_recipe(path))
+    (weights,) = (tmp_path / name / "model").glob("*.safetensors")
+    return load_file(str(weights))
+
+
+def test_the_train_stage_augments_by_name_reproducibly(tmp_path) -> None:
+    plain = _trained(tmp_path, "plain", "none")
+    first = _trained(tmp_path, "first", "paired_augment")
+    again = _trained(tmp_path, "again", "{name: paired_augment, flip: 1.0}")
+    same = _trained(tmp_path, "same", "paired_augment")
+    assert all(torch.equal(first[name], same[name]) for name in first)  # the same draws on every run
+    assert any(not torch.equal(first[name], plain[name]) for name in first)  # augmentation reached the batches
+    assert any(not torch.equal(first[name], again[name]) for name in first)  # and its arguments too
+
+
+def test_each_step_draws_anew() -> None:
+    from zoo_curriculum.train import augment_seed
+
+    seeds = {augment_seed(0, stage, step) for stage in range(3) for step in range(1000)}
+    assert len(seeds) == 3000
+    assert augment_seed(1, 0, 0) != augment_seed(0, 0, 0)

@@ -16,7 +16,7 @@ from pydantic import Field
 from torch import Tensor, nn
 from zoo.context import RunContext, StageSummary
 from zoo.errors import ZooError
-from zoo.refs import as_ref
+from zoo.refs import Ref, as_ref
 from zoo.schedule import PlanError, ScheduleState, StagePlan
 from zoo.training import TrainingLoop
 from zoo_curriculum.batches import BatchOrder
@@ -29,6 +29,8 @@ from zoo_curriculum.trainable import select_trainable
 from zoo_losses.roles import AdversarialSide
 
 __all__ = ["MAX_STEPS", "Train"]
+
+AugmentRef = Ref("augmenter", special=("none",))
 
 #: A hundred million steps: months of training on any machine; more is a typo (``1e30``).
 MAX_STEPS = 100_000_000
@@ -80,6 +82,8 @@ class Train:
         snapshot_every: Annotated[int | None, Field(gt=0, description="steps between copies of the generator's weights "
                                                     "in snapshots/ (metrics event 'snapshot'), judged later")] = None,
         bf16: Annotated[bool, Field(description="bf16 autocast on GPU (ignored on CPU)")] = True,
+        augment: Annotated[AugmentRef, Field(description="'none' or a registered augmenter (e.g. paired_augment): "
+                                                          "every step draws anew, template and label alike")] = "none",
     ):
         if (steps is None) == (epochs is None):
             raise PlanError("steps", "give exactly one of steps or epochs")
@@ -90,6 +94,7 @@ class Train:
         self.fade_steps, self.log_every, self.bf16 = fade_steps, log_every, bf16
         self.validate_every, self.validate_pairs = validate_every, validate_pairs
         self.snapshot_every = snapshot_every
+        self.augment = as_ref(AugmentRef, augment)
 
     # -- plan -------------------------------------------------------------------------------------
 
@@ -169,13 +174,15 @@ class Train:
         if discriminator is not None:
             discriminator.train()
         held = held_out_pairs(context, self.validate_pairs, as_ref(ReferenceRef, "exact"), salt="validate") if self.validate_every else None
+        augment = None if self.augment.kind is None else self.augment.build()
         with loop:
             for step in loop.steps():
                 if fading:
                     generator.set_fade(min(1.0, (step + 1) / max(1, fade_steps)))
                     if growth is not None:
                         context.put(replace(growth, fade_pending=float(generator.fade_alpha) < 1.0))
-                batches = [(s.group, s.batch(order.indices(step, context.dist))) for s, order in zip(sets, orders)]
+                seed = augment_seed(context.recipe.seed, context.stage_index, step)  # fresh per step, same on resume
+                batches = [(s.group, s.batch(order.indices(step, context.dist), augment, seed)) for s, order in zip(sets, orders)]
                 terms = self._step(context, model, generator, discriminator, batches, g_params, g_opt, d_opt)
                 if ema:
                     with torch.no_grad():
@@ -263,6 +270,11 @@ class Train:
                 generator.train()
             path = context.run_dir / "grids" / f"stage{context.stage_number:02d}-train-{generator.output_resolution}px.png"
             save_grid(path, {**preview, "result": result}, title=f"stage {context.stage_number} train")
+
+
+def augment_seed(recipe_seed: int, stage: int, step: int) -> int:
+    """The augmentation seed of one step: a sample seen in two epochs gets two different draws."""
+    return (recipe_seed * 1_000_003 + stage) * 100_000_007 + step
 
 
 def _validate(context: RunContext, generator: nn.Module, held: HeldOutPairs, step: int) -> None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from torch import Tensor
 
 __all__ = [
+    "Augmenter",
     "FaceDataset",
     "Upscaler",
     "Subset",
@@ -42,6 +43,16 @@ class Upscaler(Protocol):
 
     def upscale(self, images: Tensor, size: int) -> Tensor:
         """N×3×h×w float [0,1] → N×3×size×size float [0,1]."""
+        ...
+
+
+@runtime_checkable
+class Augmenter(Protocol):
+    """Augments one training sample; the template and its label must get the same geometry and colour."""
+
+    def __call__(self, source: np.ndarray, template: np.ndarray, label: np.ndarray,
+                 seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """H×W×3 uint8 source, template, label → the same three augmented; equal ``seed`` gives equal output."""
         ...
 
 

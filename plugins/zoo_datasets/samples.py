@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch
 from torch import Tensor
 from zoo.errors import ZooError
 from zoo.progress import Progress
-from zoo_datasets.base import FaceDataset, Upscaler, identity_groups, resize_faces
+from zoo_datasets.base import Augmenter, FaceDataset, Upscaler, identity_groups, resize_faces
 
-if TYPE_CHECKING:
-    from zoo_datasets.augment import PairedAugment
 
 __all__ = ["SampleSet", "Swapper", "build_triplets", "build_groups", "to_uint8"]
 
@@ -46,7 +44,7 @@ class SampleSet:
     def __len__(self) -> int:
         return len(self.source)
 
-    def batch(self, indices: Sequence[int], augment: PairedAugment | None = None, seed: int = 0) -> dict[str, Tensor]:
+    def batch(self, indices: Sequence[int], augment: Augmenter | None = None, seed: int = 0) -> dict[str, Tensor]:
         """Samples ``indices`` as float [0,1] tensors (plus ``source_identity``).
 
         With ``augment``, each sample is augmented reproducibly from ``(seed, its index)``; the
@@ -67,7 +65,7 @@ class SampleSet:
                        source_identity=self.source_identity[index])
 
 
-def _augmented(images: dict[str, Tensor], positions: list[int], augment: PairedAugment, seed: int) -> dict[str, Tensor]:
+def _augmented(images: dict[str, Tensor], positions: list[int], augment: Augmenter, seed: int) -> dict[str, Tensor]:
     from zoo_datasets.augment import sample_seed
 
     out: dict[str, list[Tensor]] = {name: [] for name in images}
