@@ -95,12 +95,12 @@ RECIPES = [
     ("unknown-stage-argument", BASE.replace("steps: 2", "step: 2"), [],
      "recipe.yaml:17 stages[1].step: unknown argument (valid: steps, epochs, batch_size, lr, betas, optimizer, "
      "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, validate_every, "
-     "validate_pairs, snapshot_every, bf16)"),
+     "validate_pairs, snapshot_every, bf16, augment)"),
     ("unknown-stage-name", BASE.replace("stage: train", "stage: trian"), [],
-     "recipe.yaml:16 stages[1].stage: unknown stage 'trian': did you mean 'train'? (12 stages available: `zoo list stage`); "
+     "recipe.yaml:16 stages[1].stage: unknown stage 'trian': did you mean 'train'? (13 stages available: `zoo list stage`); "
      "plugins that failed to load: broken (`zoo plugins`)"),
     ("import-path-is-not-a-name", BASE.replace("dataset: synthfaces", "dataset: os:system"), [],
-     "recipe.yaml:3 data.dataset: unknown dataset 'os:system' (4 datasets available: `zoo list dataset`); "
+     "recipe.yaml:3 data.dataset: unknown dataset 'os:system' (5 datasets available: `zoo list dataset`); "
      "plugins that failed to load: broken (`zoo plugins`)"),
     ("wrong-argument-type", BASE.replace("steps: 2", "steps: many"), [],
      "recipe.yaml:17 stages[1].steps: Input should be a valid integer, unable to parse string as an integer (got 'many')"),
@@ -137,7 +137,7 @@ RECIPES = [
     ("override-unknown-argument", BASE, ["stages.1.lrr=0.1"],
      "--set stages.1.lrr=0.1 stages[1].lrr: unknown argument (valid: steps, epochs, batch_size, lr, betas, optimizer, "
      "weight_decay, trainable, groups, quantity, grad_clip, ema, discriminator_lr, fade_steps, log_every, validate_every, "
-     "validate_pairs, snapshot_every, bf16)"),
+     "validate_pairs, snapshot_every, bf16, augment)"),
     ("override-bad-type", BASE, ["seed=abc"], "--set seed=abc seed: Input should be a valid integer, unable to parse "
      "string as an integer (got 'abc')"),
 ]
@@ -419,7 +419,15 @@ def test_shipped_recipes_validate(name: str, tmp_path: Path, monkeypatch: pytest
             (tmp_path / "data" / "faces" / f"p{person}" / f"{photo}.png").write_bytes(_png())
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "mobilefacenet_casia.safetensors").touch()
-    recipe = load_recipe(Path(__file__).parent.parent / "recipes" / name)
+    path = Path(__file__).parent.parent / "recipes" / name
+    if "${ZOO_ASSETS}" in path.read_text():  # a recipe on the shared real faces (faces128)
+        from conftest import assets_dir
+
+        assets = assets_dir()
+        if assets is None:
+            pytest.skip("shared assets not found: set ZOO_ASSETS or place them at ../shared/assets")
+        monkeypatch.setenv("ZOO_ASSETS", str(assets))
+    recipe = load_recipe(path)
     assert len(recipe.plans) == len(recipe.stages) > 0
 
 

@@ -39,8 +39,9 @@ def render_card(
 
     info = config["info"]
     names = sorted({spec["name"] for spec in config["parts"].values()})
-    data = ModelCardData(library_name=LIBRARY_NAME, license=license, tags=[*tags, LIBRARY_NAME, *names])
     name = str(info.get("name") or title)
+    data = ModelCardData(library_name=LIBRARY_NAME, license=license, tags=[*tags, LIBRARY_NAME, *names],
+                         model_name=name, eval_results=_eval_results(info) or None)
     lines = [
         f"# {name}",
         "",
@@ -88,6 +89,20 @@ def render_card(
     lines += ["", *card_section(info)]
     lines += ["", "## Files", "", *(f"- {entry}" for entry in files), ""]
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(lines)))
+
+
+def _eval_results(info: Mapping[str, Any]) -> list[Any]:
+    """The card's metrics as Hub ``model-index`` results, so the Hub shows and compares them."""
+    from huggingface_hub import EvalResult
+
+    metrics = info.get("metrics")
+    if not isinstance(metrics, Mapping):
+        return []
+    training = info.get("training_data")
+    dataset = training.get("dataset") if isinstance(training, Mapping) else None
+    return [EvalResult(task_type="image-to-image", dataset_type=str(dataset or "unknown"),
+                       dataset_name=f"{dataset or 'training data'}: held-out people", metric_type=key, metric_value=value)
+            for key, value in metrics.items() if isinstance(value, int | float) and not isinstance(value, bool)]
 
 
 def _cell_value(value: Any) -> str:
