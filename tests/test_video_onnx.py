@@ -107,3 +107,25 @@ def test_a_masked_generator_exports_its_blend_mask(tmp_path: Path, video_detecto
         assert code == 0, stderr
     difference = np.abs(load_image(tmp_path / "onnx.png").astype(int) - load_image(tmp_path / "torch.png"))
     assert difference.max() <= 1
+
+
+def test_a_generator_with_a_prior_exports_with_its_compositor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """faces128's generator corrects the classical compositor's swap: the compositor (colour transfer,
+    Laplacian pyramid) is part of the graph, at the core and the grown resolution."""
+    torch.manual_seed(3)
+    generator = zoo.build("backbone", "masked_swap", **{**MASKED_ARGS, "downsamples": 2},
+                          prior="classical_compositor")
+    generator.grow(32)
+    generator.set_fade(1.0)
+    with torch.no_grad():
+        for head in (generator.to_rgb, generator.updates[0].to_rgb):
+            head.weight.normal_(0, 0.1)  # a correction that is not zero, so the heads are exercised
+    folder = tmp_path / "prior"
+    save_model_folder(folder, {"generator": generator.eval()},
+                      {"generator": PartSpec("masked_swap", generator.build_args())}, info={"name": "onnx-prior"})
+    assert run_zoo(["export", "--onnx", folder], capsys)[0] == 0
+    sources, templates = torch.rand(3, 3, 32, 32), torch.rand(3, 3, 32, 32)
+    exported, mask = load_onnx_generator(folder, wants_mask=True).swap_with_mask(sources, templates)
+    expected, expected_mask = generator.swap_with_mask(sources, templates)
+    assert (exported - expected).abs().max() <= 1e-4 and (mask - expected_mask).abs().max() <= 1e-4
+    assert (expected - templates).abs().max() > 0.2  # a swap, not the template passed through

@@ -25,7 +25,7 @@ def pyramid_levels(shortest_side: int) -> int:
 def _down(images: torch.Tensor) -> torch.Tensor:
     """Binomial blur, then every other pixel: the convolutions stride by two, so only the pixels
     that are kept are computed (a quarter of the work of blurring everything and subsampling)."""
-    channels = images.shape[1]
+    channels = int(images.shape[1])  # a plain int also while ONNX traces: the kernels need a known shape
     kernel = _BINOMIAL.to(images)
     pad_mode = "reflect" if min(images.shape[-2:]) > 2 else "replicate"
     padded = F.pad(images, (2, 2, 2, 2), mode=pad_mode)

@@ -79,7 +79,8 @@ class ClassicalCompositor(nn.Module):
                 f"expected N×3×H×W source and template with the same N, got {tuple(source.shape)} and "
                 f"{tuple(template.shape)}"
             )
-        count, _, height, width = template.shape
+        count = template.shape[0]
+        height, width = int(template.shape[-2]), int(template.shape[-1])  # plain ints also while ONNX traces
         source = source.to(template)
         if source_landmarks is None and template_landmarks is None:
             if height != width:

@@ -62,6 +62,26 @@ class SkipUp(nn.Module):
         return F.leaky_relu(self.norm(mixed, identity), LEAK, inplace=True)
 
 
+class _PriorAt:
+    """The prior's swap at each size a forward asks for, computed once per size from inputs resized to it.
+
+    Swapping at each size (rather than shrinking one full-size composite) keeps every resize on the
+    network's inputs, whose shapes ONNX export knows; the prior is an input, never trained through.
+    """
+
+    def __init__(self, prior: nn.Module, source: Tensor, template: Tensor):
+        self.prior, self.source, self.template = prior, source, template
+        self.swaps: dict[int, Tensor] = {}
+
+    def __call__(self, size: int) -> Tensor:
+        size = int(size)
+        if size not in self.swaps:
+            with torch.no_grad():
+                swap = self.prior.swap(resize(self.source, size), resize(self.template, size))
+            self.swaps[size] = swap.clamp(_EPSILON, 1 - _EPSILON)
+        return self.swaps[size]
+
+
 class MaskedSwap(GrowableSwapGenerator):
     """Masked U-Net swap generator: template skips, AdaIN identity at every scale, mask blend; growable."""
 
@@ -123,8 +143,9 @@ class MaskedSwap(GrowableSwapGenerator):
         """The swapped face and the blend mask (N×1×R×R in [0, 1]) it was composited with."""
         check_pair(source, template)
         identity = self.identity_for(source, identity)
-        base = source if self.prior is None else self._composite_of(source, template)
-        features = torch.cat([resize(base, self.resolution), resize(template, self.resolution)], dim=1) * 2 - 1
+        prior = _PriorAt(self.prior, source, template) if self.prior is not None else None
+        base = resize(source, self.resolution) if prior is None else prior(self.resolution)
+        features = torch.cat([base, resize(template, self.resolution)], dim=1) * 2 - 1
         skips = []
         for level in self.encoder:
             features = level(features)
@@ -134,29 +155,24 @@ class MaskedSwap(GrowableSwapGenerator):
         for up, skip in zip(self.decoder, reversed(skips[:-1])):
             features = up(features, skip, identity)
         if not self.updates:
-            return self._composite(self.to_rgb(features), template, base)
+            return self._composite(self.to_rgb(features), template, prior)
 
         *inner, last = self.updates
         for layer in inner:
             features = layer(features, self.template_at(template, layer.size))
-        previous, previous_mask = self._composite((inner[-1] if inner else self).to_rgb(features), template, base)
+        previous, previous_mask = self._composite((inner[-1] if inner else self).to_rgb(features), template, prior)
         new, new_mask = self._composite(last.to_rgb(last(features, self.template_at(template, last.size))), template,
-                                        base)
+                                        prior)
         size = (last.size, last.size)
         previous = F.interpolate(previous, size=size, mode="bilinear", align_corners=False)
         previous_mask = F.interpolate(previous_mask, size=size, mode="bilinear", align_corners=False)
         alpha = self.fade_alpha
         return alpha * new + (1 - alpha) * previous, alpha * new_mask + (1 - alpha) * previous_mask
 
-    def _composite_of(self, source: Tensor, template: Tensor) -> Tensor:
-        """The prior's swap at the template's resolution: an input, never trained through."""
-        assert self.prior is not None
-        with torch.no_grad():
-            return self.prior.swap(source, template).clamp(_EPSILON, 1 - _EPSILON)
-
-    def _composite(self, head: Tensor, template: Tensor, base: Tensor) -> tuple[Tensor, Tensor]:
+    @staticmethod
+    def _composite(head: Tensor, template: Tensor, prior: _PriorAt | None) -> tuple[Tensor, Tensor]:
         size = head.shape[-1]
-        face_logits = head[:, :3] if self.prior is None else head[:, :3] + torch.logit(resize(base, size))
+        face_logits = head[:, :3] if prior is None else head[:, :3] + torch.logit(prior(size))
         face, mask = torch.sigmoid(face_logits), torch.sigmoid(head[:, 3:4])
         return mask * face + (1 - mask) * resize(template, size), mask
 
