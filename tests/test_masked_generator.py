@@ -143,3 +143,40 @@ def test_the_prior_must_be_a_swapper() -> None:
 
     with pytest.raises(ArgumentError, match="not a swapper"):
         small(prior="masked_swap")
+
+
+def test_a_prior_model_warps_the_prior_where_its_flow_says() -> None:
+    from zoo_faces.compositor import ClassicalCompositor
+    from zoo_swap.layers import warp
+
+    model = _prior()
+    source, template = faces(32, seed=6)
+    with torch.no_grad():
+        model.to_rgb.bias[4] = 0.625  # x flow 0.0625 in grid units: one pixel of 32 to the right is sampled
+    result = model.swap(source, template)
+    shifted = warp(ClassicalCompositor().swap(source, template), torch.tensor([0.0625, 0.0]).view(1, 2, 1, 1).expand(2, 2, 32, 32))
+    composite = ClassicalCompositor().swap(source, template)
+    assert torch.allclose(shifted[..., :-1], composite[..., 1:], atol=1e-5)  # warp itself: one pixel exactly
+    assert (result - shifted).abs().max() < 0.02 and (result - composite).abs().max() > 0.1
+
+
+def test_growing_a_prior_model_keeps_its_output_and_its_warp() -> None:
+    from zoo_faces.compositor import ClassicalCompositor
+    from zoo_swap.layers import warp
+
+    model = _prior()
+    with torch.no_grad():
+        model.to_rgb.weight.normal_(0, 0.2)  # a trained-looking core head: colour, mask and warp
+    source, template = faces(64, seed=7)
+    low = model(source, template)
+    model.grow(64)
+    faded = model(source, template)
+    assert torch.allclose(faded, F.interpolate(low, size=(64, 64), mode="bilinear", align_corners=False), atol=1e-6)
+    with torch.no_grad():
+        model.to_rgb.weight.zero_()
+        model.to_rgb.bias[4:6] = torch.tensor([0.3, -0.2])  # only a warp left at the core
+    model.set_fade(1.0)
+    # the new head adds no correction yet, but the core's warp carries up to 64 px
+    flow = torch.tensor([0.03, -0.02]).view(1, 2, 1, 1).expand(2, 2, 64, 64)
+    expected = warp(ClassicalCompositor().swap(source, template), flow)
+    assert (model(source, template) - expected).abs().max() < 0.03

@@ -17,6 +17,7 @@ __all__ = [
     "FusionBlock",
     "ResolutionUpdate",
     "resize",
+    "warp",
 ]
 
 LEAK = 0.2
@@ -92,3 +93,14 @@ class ResolutionUpdate(nn.Module):
 
     def rgb(self, features: Tensor) -> Tensor:
         return torch.sigmoid(self.to_rgb(features))
+
+
+def warp(images: Tensor, flow: Tensor) -> Tensor:
+    """``images`` sampled at every pixel's centre plus ``flow`` (N×2×H×W, x then y, in grid_sample's units:
+    2 = the whole side). Zero flow returns the images as they are; borders repeat outwards."""
+    height, width = int(images.shape[-2]), int(images.shape[-1])
+    ys = (torch.arange(height, dtype=images.dtype, device=images.device) + 0.5) * (2.0 / height) - 1
+    xs = (torch.arange(width, dtype=images.dtype, device=images.device) + 0.5) * (2.0 / width) - 1
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    grid = torch.stack([grid_x, grid_y], dim=-1)[None] + flow.permute(0, 2, 3, 1)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)

@@ -14,11 +14,13 @@ Growth (P3/P7) appends resolution-update layers exactly as in ``adain_swap``; ol
 
 With a ``prior`` (a weight-free swapper such as ``classical_compositor``) the network does not draw
 the face from nothing: the encoder sees the prior's composite beside the template, and every head
-predicts a correction of the composite in logit space. Heads start at zero and the mask open, so an
-untrained model *is* the prior, and training only has to learn what the prior gets wrong: the
-template's pose and expression on fake-template groups, whose label is a real photo (F1). On a
-2-core CPU that is the difference between a model that swaps identity after minutes and one that
-needs the GPU-days a generator from scratch needs.
+predicts a warp of the composite (a 2-D flow, added to the warp of the level below) and a correction
+of its colours in logit space. Heads start at zero and the mask open, so an untrained model *is* the
+prior, and training only has to learn what the prior gets wrong. The prior puts the source's eyes,
+nose and mouth where the source had them; the warp can move them to where the template has them
+(its expression), which fake-template groups teach, since their label is a real photo of the source
+person in the template's pose (F1). On a 2-core CPU that is the difference between a model that
+swaps identity after minutes and one that needs the GPU-days a generator from scratch needs.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from zoo_swap.growable import (
     Blocks, Channels, CoreResolution, Downsamples, Growth, GrowableSwapGenerator, IdDim, Identity, MaxChannels,
     TemplateSkip, check_pair,
 )
-from zoo_swap.layers import LEAK, AdaIN, ConvAct, FusionBlock
+from zoo_swap.layers import LEAK, AdaIN, ConvAct, FusionBlock, warp
 
 __all__ = ["MaskedSwap", "PriorRef"]
 
@@ -46,6 +48,7 @@ Prior = Annotated[PriorRef, Field(description="'none', or a swapper (e.g. classi
                                               "model learns to correct; an untrained model returns it")]
 _OPEN_MASK_LOGIT = 4.0  # sigmoid 0.982: a prior model starts as (almost exactly) its prior's composite
 _EPSILON = 1e-3
+_FLOW_SCALE = 0.1  # a head's unit output moves the prior's swap by 5 % of the crop side
 
 
 class SkipUp(nn.Module):
@@ -115,6 +118,7 @@ class MaskedSwap(GrowableSwapGenerator):
             SkipUp(cin, skip, cout, id_dim)
             for cin, skip, cout in zip(widths[::-1], widths[-2::-1], widths[-2::-1])
         )
+        self.head_channels = 4 if self.prior is None else 6  # RGB, mask (+ a 2-D warp of the prior's swap)
         self.to_rgb = nn.Conv2d(widths[0], self.head_channels, 1)
         self._start_as_prior(self.to_rgb)
         self._finish(widths[0], growth)
@@ -154,27 +158,42 @@ class MaskedSwap(GrowableSwapGenerator):
             features = block(features, identity)
         for up, skip in zip(self.decoder, reversed(skips[:-1])):
             features = up(features, skip, identity)
-        if not self.updates:
-            return self._composite(self.to_rgb(features), template, prior)
-
-        *inner, last = self.updates
-        for layer in inner:
+        heads = [(self.to_rgb, features)]
+        for layer in self.updates:
             features = layer(features, self.template_at(template, layer.size))
-        previous, previous_mask = self._composite((inner[-1] if inner else self).to_rgb(features), template, prior)
-        new, new_mask = self._composite(last.to_rgb(last(features, self.template_at(template, last.size))), template,
-                                        prior)
-        size = (last.size, last.size)
+            heads.append((layer.to_rgb, features))
+        # a warp chains through every level (each adds to the one below it); without a prior only the
+        # last two levels reach the output
+        flow = None
+        outputs = []
+        for head, level_features in heads if prior is not None else heads[-2:]:
+            face, mask, flow = self._composite(head(level_features), template, prior, flow)
+            outputs.append((face, mask))
+        if not self.updates:
+            return outputs[-1]
+        (previous, previous_mask), (new, new_mask) = outputs[-2:]
+        size = (new.shape[-2], new.shape[-1])
         previous = F.interpolate(previous, size=size, mode="bilinear", align_corners=False)
         previous_mask = F.interpolate(previous_mask, size=size, mode="bilinear", align_corners=False)
         alpha = self.fade_alpha
         return alpha * new + (1 - alpha) * previous, alpha * new_mask + (1 - alpha) * previous_mask
 
     @staticmethod
-    def _composite(head: Tensor, template: Tensor, prior: _PriorAt | None) -> tuple[Tensor, Tensor]:
+    def _composite(head: Tensor, template: Tensor, prior: _PriorAt | None,
+                   inherited: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """A head's face blended into the template by its mask; with a prior, the face corrects the prior's
+        swap warped by this head's flow plus the (upsampled) flow of the level below."""
         size = head.shape[-1]
-        face_logits = head[:, :3] if prior is None else head[:, :3] + torch.logit(prior(size))
+        flow = None
+        if prior is None:
+            face_logits = head[:, :3]
+        else:
+            flow = head[:, 4:6] * _FLOW_SCALE
+            if inherited is not None:
+                flow = flow + F.interpolate(inherited, size=(size, size), mode="bilinear", align_corners=False)
+            face_logits = head[:, :3] + torch.logit(warp(prior(size), flow).clamp(_EPSILON, 1 - _EPSILON))
         face, mask = torch.sigmoid(face_logits), torch.sigmoid(head[:, 3:4])
-        return mask * face + (1 - mask) * resize(template, size), mask
+        return mask * face + (1 - mask) * resize(template, size), mask, flow
 
     @torch.no_grad()
     def swap_with_mask(self, source: Tensor, template: Tensor,
