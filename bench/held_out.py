@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,10 +64,11 @@ def load_snapshot(path: Path) -> torch.nn.Module:
     from safetensors import safe_open
     from safetensors.torch import load_file
 
+    from zoo.frozen import weights_follow
+
     with safe_open(str(path), "pt") as handle:
         config = json.loads(handle.metadata()["generator"])
-    with warnings.catch_warnings():  # "identity encoder without weights": the snapshot holds its tensors
-        warnings.filterwarnings("ignore", message=".*has no weights")
+    with weights_follow():  # the snapshot holds the identity encoder's tensors
         generator = zoo.build("backbone", config["backbone"], **config["args"])
     generator.load_state_dict(load_file(str(path)), strict=True)
     return generator.eval()

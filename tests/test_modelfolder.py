@@ -362,3 +362,25 @@ def test_pickle_weights_are_refused_and_never_opened(folder, tmp_path, suffix):
     assert load_error(evil, WeightsError) == f"{evil}: {refusal}"
     assert not marker.exists()
 
+
+
+def test_a_folder_holding_a_frozen_encoder_saves_and_loads_without_a_weights_warning(tmp_path: Path, assets: Path) -> None:
+    """Its build arguments leave the encoder's weights path out (the tensors are in the folder): rebuilding
+    must not warn "has no weights (random init)", which a fresh build without weights still does."""
+    import warnings
+
+    import zoo
+    from zoo.modelfolder import PartSpec, save_model_folder
+
+    weights = str(assets / "weights" / "mobilefacenet_casia.safetensors")
+    small = dict(resolution=16, channels=8, max_channels=16, downsamples=1, blocks=1)
+    generator = zoo.build("backbone", "masked_swap", **small, identity={"name": "mobilefacenet", "weights": weights})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_model_folder(tmp_path / "m", {"generator": generator},
+                          {"generator": PartSpec("masked_swap", generator.build_args())}, info={"name": "frozen"})
+        loaded = zoo.from_pretrained(tmp_path / "m")
+    assert torch.equal(loaded.parts["generator"].identity.state_dict()["conv1.conv.weight"],
+                       generator.identity.state_dict()["conv1.conv.weight"])
+    with pytest.warns(UserWarning, match="has no weights"):
+        zoo.build("backbone", "masked_swap", **small, identity="mobilefacenet")

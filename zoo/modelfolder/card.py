@@ -21,6 +21,10 @@ __all__ = ["GENERIC_INTRO", "render_card"]
 
 GENERIC_INTRO = 'A model made with faceswap-zoo. Load it in Python with `zoo.from_pretrained("<repo or folder>")`.'
 
+#: Metric names that are an interval bound or a baseline's score, not the model's result: the card's
+#: table shows them beside the model's, the Hub's model-index leaves them out.
+_NOT_THE_MODELS = ("_low", "_high", "_template", "_source", "_compositor")
+
 _CARD_INFO_SKIPPED = ("name", "stages", "metrics", "weights_sources", "training_data")
 
 
@@ -102,7 +106,8 @@ def _eval_results(info: Mapping[str, Any]) -> list[Any]:
     dataset = training.get("dataset") if isinstance(training, Mapping) else None
     return [EvalResult(task_type="image-to-image", dataset_type=str(dataset or "unknown"),
                        dataset_name=f"{dataset or 'training data'}: held-out people", metric_type=key, metric_value=value)
-            for key, value in metrics.items() if isinstance(value, int | float) and not isinstance(value, bool)]
+            for key, value in metrics.items()
+            if isinstance(value, int | float) and not isinstance(value, bool) and not key.endswith(_NOT_THE_MODELS)]
 
 
 def _cell_value(value: Any) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from safetensors import SafetensorError
 
 from zoo.errors import ComponentNotFound, WeightsError, ZooError
+from zoo.frozen import weights_follow
 from zoo.modelfolder.layout import CONFIG_NAME, GENERATOR, ModelFolder, ModelFolderError
 from zoo.modelfolder.validate import check_part_files, confine_weights, read_config
 from zoo.statedict import describe_mismatches
@@ -67,7 +68,7 @@ def _build_part(part: str, spec: dict[str, Any], args: dict[str, Any], config_pa
             f"that registers it ({install}; `zoo list backbone`)"
         ) from None
     try:
-        with torch.device("meta") if meta else nullcontext():
+        with torch.device("meta") if meta else nullcontext(), weights_follow():  # the folder holds their tensors
             module = component.build(**args)
     except ComponentNotFound as error:
         raise ComponentNotFound(f"{config_path}: part '{part}' (backbone '{name}') needs a component that is not installed: {error}") from None

@@ -15,6 +15,7 @@ from safetensors import SafetensorError
 
 from zoo.atomic import fsync_dir, fsync_file, new_file_mode
 from zoo.errors import ComponentNotFound, ZooError
+from zoo.frozen import weights_follow
 from zoo.modelfolder.card import render_card
 from zoo.modelfolder.layout import (
     CARD_NAME,
@@ -182,7 +183,8 @@ def _verify_rebuild(part: str, module: nn.Module, name: str, args: dict[str, Any
 
     component = default_registry().get("backbone", name)
     try:
-        rebuilt = component.build(**args)
+        with weights_follow():  # the folder will hold the frozen networks' tensors
+            rebuilt = component.build(**args)
     except ComponentNotFound:
         raise
     except ZooError as error:
