@@ -45,7 +45,13 @@ def test_the_judged_table_reaches_the_run_and_the_model_card(assets: Path, tmp_p
     assert metrics["identity_top1_compositor"] == round(comparison["identity_top1"]["compositor"]["mean"], 4)
     assert metrics["landmark68_distance_low"] <= metrics["landmark68_distance"] <= metrics["landmark68_distance_high"]
     card = (tmp_path / "run" / "model" / "README.md").read_text()
-    assert "model-index:" in card and "type: identity_top1" in card and "| identity_top1_compositor |" in card
+    assert "model-index:" in card and "type: identity_top1\n" in card and "| identity_top1_compositor |" in card
+    assert "type: identity_top1_compositor" not in card  # a baseline's score is not the model's result
+    from PIL import Image
+
+    (grid,) = (tmp_path / "run" / "grids").glob("stage03-judge-*.png")
+    assert Image.open(grid).size == (4 * 128, 16 + 8 * 128)  # source | template | compositor | model, 8 pairs
+    assert "![sample grid]" in card and (tmp_path / "run" / "model" / "sample_grid.png").is_file()
 
 
 def test_a_judge_the_model_trains_with_is_refused_at_plan_time(assets: Path, tmp_path: Path,

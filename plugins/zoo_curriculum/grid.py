@@ -14,13 +14,14 @@ __all__ = ["save_grid"]
 COLUMNS = ("source", "template", "result", "label")
 
 
-def save_grid(path: Path, rows: dict[str, torch.Tensor], cell: int = 96, title: str = "") -> Path:
-    """``rows[column]`` are N×3×H×W in [0, 1]; every image is resized to ``cell`` pixels."""
-    count = min(len(rows[c]) for c in COLUMNS)
+def save_grid(path: Path, rows: dict[str, torch.Tensor], cell: int = 96, title: str = "",
+              columns: tuple[str, ...] = COLUMNS) -> Path:
+    """``rows[column]`` are N×3×H×W in [0, 1], one column each of ``columns``; every image is resized to ``cell`` pixels."""
+    count = min(len(rows[c]) for c in columns)
     header = 16
-    canvas = Image.new("RGB", (cell * len(COLUMNS), header + cell * count), (24, 24, 24))
+    canvas = Image.new("RGB", (cell * len(columns), header + cell * count), (24, 24, 24))
     draw = ImageDraw.Draw(canvas)
-    for column, name in enumerate(COLUMNS):
+    for column, name in enumerate(columns):
         draw.text((column * cell + 4, 2), name, fill=(230, 230, 230))
         images = resize(rows[name][:count].float().cpu(), cell)
         for row, image in enumerate(images):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from pydantic import Field
 from zoo.atomic import write_atomic
 from zoo.context import RunContext, StageSummary
 from zoo.schedule import PlanError, ScheduleState, StagePlan
-from zoo_curriculum.facts import Metrics, Samples
+from zoo_curriculum.facts import Grid, Metrics, Samples
 from zoo_curriculum.planning import generator_resolution, samples_fact
 from zoo_curriculum.splits import held_out_indices, training_indices
 from zoo_faces.defaults import DEFAULT_DETECTOR, DEFAULT_JUDGE
@@ -75,6 +76,8 @@ class JudgeStage:
         result.headline = f"{independence}; mean [95% bootstrap interval] over pairs"
         metrics = judged_metrics(result.to_json()["comparison"])
         context.put(Metrics(metrics))
+        if context.dist.is_main:
+            context.put(Grid(str(self._grid(context, generator, held, result.details))))
         context.metrics.log(stage=context.stage_index, event="judge", **metrics)
         if context.dist.is_main:
             report = {"judge": self.judge, "pairs": self.pairs, "people": result.metrics["identities"],
@@ -84,6 +87,24 @@ class JudgeStage:
         context.summaries.append(StageSummary(context.stage_index, "judge", generator.output_resolution, self.pairs,
                                               seconds=time.perf_counter() - started,
                                               losses={k: metrics[k] for k in ("identity_top1", "landmark68_distance")}))
+
+    @staticmethod
+    def _grid(context: RunContext, generator: Any, held: Any, plan: dict[str, list[int]], rows: int = 8) -> Path:
+        """The first judged pairs as a picture: source | template | classical compositor | model."""
+        import torch
+
+        from zoo_curriculum.grid import save_grid
+        from zoo_faces.compositor import ClassicalCompositor
+
+        size = int(generator.input_resolution)
+        sources, templates = held.images(plan["sources"][:rows], size), held.images(plan["templates"][:rows], size)
+        with torch.no_grad():
+            model = generator.swap(sources.to(context.device), templates.to(context.device)).float().cpu()
+        images = {"source": sources, "template": templates, "compositor": ClassicalCompositor().swap(sources, templates),
+                  "model": model}
+        path = context.run_dir / "grids" / f"stage{context.stage_number:02d}-judge-{generator.output_resolution}px.png"
+        return save_grid(path, images, cell=128, columns=tuple(images),
+                         title="held-out people: source | template | classical compositor | model")
 
     def _distractors(self, context: RunContext, subset: Any, identity_groups: Any) -> Any:
         if self.distractors == 0:
