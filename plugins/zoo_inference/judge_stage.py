@@ -64,6 +64,7 @@ class JudgeStage:
         import zoo
         from zoo_datasets.base import Subset, identity_groups
         from zoo_inference.evaluate import evaluate_swaps
+        from zoo_inference.comparison import comparison_table
         from zoo_inference.judges import build_judge, judge_independence
 
         started = time.perf_counter()
@@ -76,17 +77,18 @@ class JudgeStage:
         result.headline = f"{independence}; mean [95% bootstrap interval] over pairs"
         metrics = judged_metrics(result.to_json()["comparison"])
         context.put(Metrics(metrics))
-        if context.dist.is_main:
-            context.put(Grid(str(self._grid(context, generator, held, result.details))))
         context.metrics.log(stage=context.stage_index, event="judge", **metrics)
         if context.dist.is_main:
+            context.put(Grid(str(self._grid(context, generator, held, result.details))))
             report = {"judge": self.judge, "pairs": self.pairs, "people": result.metrics["identities"],
                       "distractor_people": result.metrics["distractor_identities"], **result.to_json()}
             write_atomic(context.run_dir / JUDGED_NAME, (json.dumps(report, indent=1) + "\n").encode())
-            print(result.table(), flush=True)
+            notes = [f"note: {note}" for note in result.notes if note.startswith("pose and expression measured")]
+            print("\n".join([comparison_table(result.comparison, result.headline), *notes]), flush=True)
         context.summaries.append(StageSummary(context.stage_index, "judge", generator.output_resolution, self.pairs,
                                               seconds=time.perf_counter() - started,
-                                              losses={k: metrics[k] for k in ("identity_top1", "landmark68_distance")}))
+                                              losses={k: metrics[k] for k in ("identity_top1", "landmark68_distance")
+                                                      if k in metrics}))
 
     @staticmethod
     def _grid(context: RunContext, generator: Any, held: Any, plan: dict[str, list[int]], rows: int = 8) -> Path:
