@@ -96,3 +96,30 @@ def test_a_second_deliberate_ctrl_c_aborts(tmp_path: Path) -> None:
     assert "Ctrl-C: stopping at the next step with a checkpoint (Ctrl-C again to abort)" in lines
     assert lines[-1] == "aborted"
     assert "continue with --resume" not in stderr and "Traceback" not in stderr
+
+
+def test_a_forwarded_copy_after_the_run_stopped_is_not_a_second_press() -> None:
+    """The CI race: the run already stopped (its last step was short) when uv's copy of the press lands."""
+    from types import SimpleNamespace
+
+    from zoo.runner import ABORT_AFTER_S, _interrupt_flag
+
+    context = SimpleNamespace(interrupted=False, dist=SimpleNamespace(is_main=False))
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        with _interrupt_flag(context):  # type: ignore[arg-type]
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+        assert context.interrupted
+        os.kill(os.getpid(), signal.SIGINT)  # the late copy: ignored, no KeyboardInterrupt
+        time.sleep(0.01)
+        time.sleep(ABORT_AFTER_S + 0.1)
+        raised = False
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # a real press later still interrupts
+            time.sleep(0.01)
+        except KeyboardInterrupt:
+            raised = True
+        assert raised
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -12,7 +12,7 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,7 +112,23 @@ def _interrupt_flag(context: RunContext) -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, _late_copies_ignored(first[0], previous) if first else previous)
+
+
+def _late_copies_ignored(pressed_at: float, previous: object) -> Callable[[int, FrameType | None], None]:
+    """The SIGINT handler after a stopped run: a launcher's forwarded copy of the same key press can
+    land after the checkpoint is written (a short last step), and must not turn the clean
+    "continue with --resume" exit into a traceback; a press after :data:`ABORT_AFTER_S` acts as before."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if time.monotonic() - pressed_at <= ABORT_AFTER_S or previous == signal.SIG_IGN:
+            return
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    return handler
 
 
 def render_summary(summaries: list[StageSummary]) -> str:
