@@ -10,7 +10,7 @@ has the same call as a trained generator.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import torch
@@ -18,12 +18,16 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
+from zoo.refs import ComponentRef, Ref, as_ref
 from zoo_faces.align import canonical_landmarks, umeyama, warp_affine
 from zoo_faces.blend import laplacian_blend, pyramid_levels
 from zoo_faces.color import transfer_color
+from zoo_faces.expression import aligned_landmarks68, follow_landmarks
 from zoo_faces.mask import MaskKind, face_mask
 
 __all__ = ["ClassicalCompositor"]
+
+LandmarkerRef = Ref("landmarker")
 
 
 @lru_cache(maxsize=8)
@@ -43,6 +47,12 @@ class ClassicalCompositor(nn.Module):
         template_lighting: Annotated[
             bool, Field(description="keep the template's coarsest band (its shading) under the source's detail")
         ] = True,
+        expression: Annotated[
+            Literal["source", "template"],
+            Field(description="whose expression the result has: source (five-point alignment only) or template "
+                              "(the source's 68 landmarks are first moved onto the template's; needs a landmarker)"),
+        ] = "source",
+        landmarker: Annotated[LandmarkerRef, Field(description="68-point landmarker for expression: template")] = "dlib68",
     ) -> None:
         super().__init__()
         self.mask = mask
@@ -50,6 +60,9 @@ class ClassicalCompositor(nn.Module):
         self.color_transfer = color_transfer
         self.levels = levels
         self.template_lighting = template_lighting
+        self.expression = expression
+        self._landmarker_ref: ComponentRef = as_ref(LandmarkerRef, landmarker)
+        self._landmarker: object | None = None
 
     def forward(
         self,
@@ -97,11 +110,24 @@ class ClassicalCompositor(nn.Module):
             masks = torch.from_numpy(
                 np.stack([face_mask((height, width), t, kind=self.mask, feather=self.feather) for t in template_points])
             ).to(template)[:, None]
+        if self.expression == "template":
+            source = self._follow_template_expression(source, template, template_landmarks)
         if self.color_transfer:
             statistics = (masks > 0.5).to(template)
             source = transfer_color(source, template, statistics)
         levels = self.levels if self.levels is not None else pyramid_levels(min(height, width))
         return laplacian_blend(source, template, masks, levels=levels, background_base=self.template_lighting)
+
+    def _follow_template_expression(self, source: torch.Tensor, template: torch.Tensor,
+                                    template_landmarks: torch.Tensor | np.ndarray | None) -> torch.Tensor:
+        """The source (already in the template's frame) warped so its 68 landmarks sit on the template's."""
+        if self._landmarker is None:
+            self._landmarker = self._landmarker_ref.build()
+        count, size = template.shape[0], template.shape[-1]
+        five = None if template_landmarks is None else _points(template_landmarks, count, size)
+        own = aligned_landmarks68(self._landmarker, source, five)
+        wanted = aligned_landmarks68(self._landmarker, template, five)
+        return follow_landmarks(source, own, wanted)
 
 
 def _points(landmarks: torch.Tensor | np.ndarray | None, count: int, size: int) -> np.ndarray:
