@@ -129,3 +129,18 @@ def test_a_generator_with_a_prior_exports_with_its_compositor(tmp_path: Path, ca
     expected, expected_mask = generator.swap_with_mask(sources, templates)
     assert (exported - expected).abs().max() <= 1e-4 and (mask - expected_mask).abs().max() <= 1e-4
     assert (expected - templates).abs().max() > 0.2  # a swap, not the template passed through
+
+
+def test_a_prior_that_runs_dlib_refuses_onnx_export_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The compositor's expression warp calls dlib per swap: a trace would freeze one batch's landmarks."""
+    generator = zoo.build("backbone", "masked_swap", **{**MASKED_ARGS, "downsamples": 2},
+                          prior={"name": "classical_compositor", "expression": 0.5})
+    folder = tmp_path / "expression-prior"
+    save_model_folder(folder, {"generator": generator.eval()},
+                      {"generator": PartSpec("masked_swap", generator.build_args())}, info={"name": "onnx-dlib"})
+    code, _, stderr = run_zoo(["export", "--onnx", folder], capsys)
+    assert code != 0
+    assert stderr.strip().splitlines() == [
+        "error: a classical_compositor with expression above 0 runs a landmarker (dlib) on every swap, which cannot "
+        "be traced or exported to ONNX: use --runtime torch for this model"]
+    assert sorted(p.name for p in folder.iterdir() if "onnx" in p.name) == []

@@ -37,7 +37,7 @@ class ComponentRef:
 
     def as_yaml(self) -> str | dict[str, Any]:
         """How a recipe or config.json writes it: the bare name when there are no arguments."""
-        return {"name": self.name, **self.args} if self.args else self.name
+        return {"name": self.name, **plain(self.args)} if self.args else self.name
 
     def without(self, *keys: str) -> ComponentRef:
         """The same reference minus some arguments (e.g. a machine-local ``weights`` path)."""

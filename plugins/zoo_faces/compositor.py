@@ -10,7 +10,7 @@ has the same call as a trained generator.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
+from zoo.errors import ZooError
 from zoo.refs import ComponentRef, Ref, as_ref
 from zoo_faces.align import canonical_landmarks, umeyama, warp_affine
 from zoo_faces.blend import laplacian_blend, pyramid_levels
@@ -48,11 +49,12 @@ class ClassicalCompositor(nn.Module):
             bool, Field(description="keep the template's coarsest band (its shading) under the source's detail")
         ] = True,
         expression: Annotated[
-            Literal["source", "template"],
-            Field(description="whose expression the result has: source (five-point alignment only) or template "
-                              "(the source's 68 landmarks are first moved onto the template's; needs a landmarker)"),
-        ] = "source",
-        landmarker: Annotated[LandmarkerRef, Field(description="68-point landmarker for expression: template")] = "dlib68",
+            float,
+            Field(ge=0.0, le=1.0, description="how far the source's 68 landmarks first move toward the template's "
+                                              "(a smooth warp): 0 keeps the source's expression (five-point alignment "
+                                              "only), 1 gives the template's; above 0 it needs a landmarker"),
+        ] = 0.0,
+        landmarker: Annotated[LandmarkerRef, Field(description="68-point landmarker for expression above 0")] = "dlib68",
     ) -> None:
         super().__init__()
         self.mask = mask
@@ -110,7 +112,7 @@ class ClassicalCompositor(nn.Module):
             masks = torch.from_numpy(
                 np.stack([face_mask((height, width), t, kind=self.mask, feather=self.feather) for t in template_points])
             ).to(template)[:, None]
-        if self.expression == "template":
+        if self.expression > 0:
             source = self._follow_template_expression(source, template, template_landmarks)
         if self.color_transfer:
             statistics = (masks > 0.5).to(template)
@@ -120,14 +122,17 @@ class ClassicalCompositor(nn.Module):
 
     def _follow_template_expression(self, source: torch.Tensor, template: torch.Tensor,
                                     template_landmarks: torch.Tensor | np.ndarray | None) -> torch.Tensor:
-        """The source (already in the template's frame) warped so its 68 landmarks sit on the template's."""
+        """The source (already in the template's frame) warped so its 68 landmarks move toward the template's."""
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            raise ZooError("a classical_compositor with expression above 0 runs a landmarker (dlib) on every swap, "
+                           "which cannot be traced or exported to ONNX: use --runtime torch for this model")
         if self._landmarker is None:
             self._landmarker = self._landmarker_ref.build()
         count, size = template.shape[0], template.shape[-1]
         five = None if template_landmarks is None else _points(template_landmarks, count, size)
         own = aligned_landmarks68(self._landmarker, source, five)
         wanted = aligned_landmarks68(self._landmarker, template, five)
-        return follow_landmarks(source, own, wanted)
+        return follow_landmarks(source, own, wanted, self.expression)
 
 
 def _points(landmarks: torch.Tensor | np.ndarray | None, count: int, size: int) -> np.ndarray:

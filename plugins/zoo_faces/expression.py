@@ -1,4 +1,4 @@
-"""Moving a face's 68 landmarks onto another's: the compositor's ``expression: template``.
+"""Moving a face's 68 landmarks toward another's: the compositor's ``expression``.
 
 The classical compositor aligns the source to the template by five points (eyes, nose, mouth
 corners) and pastes its whole inner face, so the result carries the *source's* expression: its eye
@@ -96,19 +96,20 @@ def thin_plate_grid(output_points: np.ndarray, input_points: np.ndarray, size: i
     return F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=True)[0].permute(1, 2, 0).numpy()
 
 
-def _limited(own: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """``wanted``, or a point set between ``own`` and it when the move exceeds :data:`_MAX_SHIFT`."""
+def _limited(own: np.ndarray, wanted: np.ndarray, strength: float) -> np.ndarray:
+    """The points ``strength`` of the way from ``own`` to ``wanted``, less when that move exceeds :data:`_MAX_SHIFT`."""
     interocular = np.linalg.norm(wanted[_OUTER_EYE_CORNERS[1]] - wanted[_OUTER_EYE_CORNERS[0]])
     shift = np.linalg.norm(wanted - own, axis=1).mean() / max(interocular, 1e-6)
-    return own + (wanted - own) * min(1.0, _MAX_SHIFT / max(shift, 1e-9))
+    return own + (wanted - own) * min(strength, _MAX_SHIFT / max(shift, 1e-9))
 
 
-def follow_landmarks(images: torch.Tensor, own: np.ndarray, wanted: np.ndarray) -> torch.Tensor:
-    """N×3×S×S images warped so that their inner-face landmarks ``own`` (N×68×2 pixels) move to ``wanted``."""
+def follow_landmarks(images: torch.Tensor, own: np.ndarray, wanted: np.ndarray, strength: float = 1.0) -> torch.Tensor:
+    """N×3×S×S images warped so that their inner-face landmarks ``own`` (N×68×2 pixels) move ``strength`` of the
+    way to ``wanted``."""
     size = images.shape[-1]
     grids = []
     for mine, theirs in zip(own.astype(np.float64), wanted.astype(np.float64)):
-        target = _limited(mine, theirs)
+        target = _limited(mine, theirs, strength)
         grids.append(thin_plate_grid(target[_INNER], mine[_INNER], size))
     grid = torch.from_numpy(np.stack(grids)).to(images)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=True)
