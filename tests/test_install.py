@@ -98,12 +98,25 @@ def test_the_built_wheel_installs_into_a_fresh_venv_offline(tmp_path: Path) -> N
         "`pip install --no-deps retinaface-pytorch==0.0.8` (--no-deps: its torch==1.9 pins cannot be met and are "
         "not needed; in a uv environment `uv pip install --no-deps retinaface-pytorch==0.0.8`), "
         "or use the default detector 'dlib'")
-    _run([*install, "--no-deps", "retinaface-pytorch==0.0.8"], tmp_path)  # what that message says to do
+    _run([*install, "--no-deps", "-r", str(_locked_retinaface_group(uv, tmp_path))], tmp_path)  # what it says to do
     built = _run([python, "-c", "import zoo; d = zoo.build('detector', 'retinaface', pretrained=False); "
                   "import numpy as np; print(len(d.detect([np.zeros((64, 64, 3), np.uint8)])))"], work)
     assert built.stdout.strip() == "1"
     _swap_from_the_wheel(python, zoo, work)
     print(f"wheel build + fresh venv + checks: {time.perf_counter() - started:.1f} s")
+
+
+def _locked_retinaface_group(uv: str, folder: Path) -> Path:
+    """The message's `--no-deps retinaface-pytorch==0.0.8`, taken from the lock rather than by name.
+
+    Offline, a bare name needs PyPI's index page in uv's cache, and a fresh CI cache filled by
+    `uv sync --locked` holds only the locked files; the pylock export of the retinaface group
+    names the same 0.0.8 file by URL and hash, and its other entries are already installed.
+    """
+    lock = folder / "pylock.retinaface.toml"
+    _run([uv, "export", "--frozen", "--only-group", "retinaface", "--no-emit-project", "--format", "pylock.toml",
+          "--quiet", "-o", str(lock)], REPO)
+    return lock
 
 
 def _swap_from_the_wheel(python: str, zoo: str, work: Path) -> None:
