@@ -106,6 +106,7 @@ def test_a_forwarded_copy_after_the_run_stopped_is_not_a_second_press() -> None:
 
     context = SimpleNamespace(interrupted=False, dist=SimpleNamespace(is_main=False))
     before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, whatever an earlier test left
     try:
         with _interrupt_flag(context):  # type: ignore[arg-type]
             os.kill(os.getpid(), signal.SIGINT)
